@@ -1,0 +1,70 @@
+"""What every command module shares: the app state, output consoles, common options."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.markup import escape
+
+from digest import clock
+from digest.config import Config, load_config
+
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+EXIT_CODES_HELP = """\b
+Exit codes: 0 done · 1 failed · 2 usage or configuration error ·
+3 nothing new · 4 done, but at least one source failed."""
+
+# Messages, warnings and progress go to stderr; stdout is for --json alone.
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+@dataclass
+class AppState:
+    config_path: str | None
+    verbosity: int
+    _config: Config | None = None
+
+    @property
+    def config(self) -> Config:
+        if self._config is None:
+            self._config = load_config(self.config_path)
+        return self._config
+
+    def say(self, message: str) -> None:
+        if self.verbosity >= 0:
+            err.print(escape(message))
+
+    def detail(self, message: str) -> None:
+        if self.verbosity > 0:
+            err.print(escape(message), style="dim")
+
+
+pass_app = click.make_pass_decorator(AppState)
+
+
+def parse_day(config: Config, value: str | None) -> date:
+    if not value:
+        return clock.today(config.timezone)
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(
+            f"{value!r} is not a date — use YYYY-MM-DD", param_hint="--date"
+        ) from None
+
+
+date_option = click.option(
+    "--date",
+    "day",
+    metavar="YYYY-MM-DD",
+    help="The issue's date (default: today in feeds.yaml's timezone).",
+)
+
+
+def echo_json(data: Any) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2))

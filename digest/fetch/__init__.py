@@ -1,0 +1,115 @@
+"""Fetchers, one module per source `type:` in feeds.yaml, and the stage that runs them all."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+from digest import clock
+from digest.config import Config, SourceConfig
+from digest.errors import FetchError
+from digest.http import HttpClient
+from digest.models import Item
+from digest.store import FetchState, Store
+
+
+@dataclass(frozen=True)
+class Fetched:
+    items: list[Item]
+    etag: str | None = None
+    last_modified: str | None = None
+    not_modified: bool = False
+
+
+Fetcher = Callable[[SourceConfig, str, HttpClient, FetchState | None], Fetched]
+
+
+def _registry() -> dict[str, Fetcher]:
+    from digest.fetch import arxiv, reddit, rss
+
+    return {"rss": rss.fetch, "arxiv": arxiv.fetch, "reddit": reddit.fetch}
+
+
+@dataclass
+class SourceOutcome:
+    source_id: str
+    items: int = 0
+    new: int = 0
+    not_modified: bool = False
+    error: str | None = None
+
+
+@dataclass
+class FetchReport:
+    outcomes: list[SourceOutcome] = field(default_factory=list)
+
+    @property
+    def failed(self) -> list[SourceOutcome]:
+        return [o for o in self.outcomes if o.error]
+
+    @property
+    def new_items(self) -> int:
+        return sum(o.new for o in self.outcomes)
+
+
+def fetch_all(
+    config: Config,
+    store: Store,
+    http: HttpClient | None = None,
+    only: str | None = None,
+    on_done: Callable[[SourceOutcome], None] | None = None,
+) -> FetchReport:
+    """Fetch every source concurrently; one broken source is reported, never fatal."""
+    http = http or HttpClient()
+    fetchers = _registry()
+    jobs = [
+        (section, source.model_copy(update={"url": config.source_url(source)}))
+        for section, source in config.sources
+        if only is None or source.id == only
+    ]
+    if only is not None and not jobs:
+        from digest.errors import ConfigError
+
+        raise ConfigError(f"no source {only!r} in feeds.yaml — see `digest fetch --help`")
+
+    def run(
+        section_id: str, source: SourceConfig, state: FetchState | None
+    ) -> tuple[SourceConfig, Fetched | str]:
+        try:
+            return source, fetchers[source.type](source, section_id, http, state)
+        except FetchError as exc:
+            return source, str(exc)
+        except Exception as exc:  # a parser bug on odd input: report it, never sink the issue
+            return source, f"unexpected {type(exc).__name__}: {exc}"
+
+    report = FetchReport()
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        futures = [
+            pool.submit(run, section.id, source, store.fetch_state(source.id))
+            for section, source in jobs
+        ]
+        # SQLite writes stay on this thread, in source order, so reports are deterministic.
+        for future in futures:
+            source, result = future.result()
+            at = clock.now(config.timezone)
+            outcome = SourceOutcome(source.id)
+            if isinstance(result, str):
+                outcome.error = result
+                store.record_fetch(source.id, source.url, at, error=result)
+            else:
+                outcome.items = len(result.items)
+                outcome.not_modified = result.not_modified
+                outcome.new = store.add_items(result.items, at)
+                store.record_fetch(
+                    source.id,
+                    source.url,
+                    at,
+                    etag=result.etag,
+                    last_modified=result.last_modified,
+                    status="not-modified" if result.not_modified else "ok",
+                )
+            report.outcomes.append(outcome)
+            if on_done:
+                on_done(outcome)
+    return report

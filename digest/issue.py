@@ -1,0 +1,336 @@
+"""The `Issue` document and its Markdown file: numbering, front matter, parse ⇄ write.
+
+An issue file looks like this (the editor may change anything but the comments):
+
+    ---
+    number: 1
+    date: 2026-11-23
+    status: draft
+    title: 뉴랄브리핑
+    ---
+    # 제 0001호 뉴랄브리핑 (2026년 11월 23일 월요일)
+
+    ## 구글 블로그
+    <!-- section: google -->
+
+    ### [A post title](https://…)
+    <!-- item: https://… | source: google-research -->
+
+    > The key sentence, quoted from the source.
+
+    - **[요약]** …
+    - **[의의]** …
+    - **[토막상식]** …
+    - **[한마디]** the editor's own comment
+
+Lines inside an item that are none of these are kept as they are.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from digest.errors import IssueFileError
+from digest.models import Brief, Item
+from digest.store import atomic_write
+
+STATUSES = ("draft", "approved", "published")
+WEEKDAYS_KO = ("월요일", "화요일", "수요일", "목요일", "금요일", "토요일", "일요일")
+# Korean labels of Brief fields, in the order they are written.
+FIELD_LABELS = {
+    "summary": "요약",
+    "significance": "의의",
+    "glossary_note": "토막상식",
+    "note": "한마디",
+}
+LABEL_FIELDS = {label: name for name, label in FIELD_LABELS.items()}
+NEEDS_REVIEW = "검토 필요"
+
+_FIELD_LINE = re.compile(r"^- \*\*\[(?P<label>[^\]]+)\]\*\*\s?(?P<text>.*)$")
+_SECTION_MARK = re.compile(r"^<!-- section: (?P<id>[\w-]+) -->$")
+_ITEM_MARK = re.compile(r"^<!-- item: (?P<body>.*) -->$")
+_ITEM_HEADING = re.compile(r"^### \[(?P<title>.*)\]\((?P<url>[^)\s]*)\)\s*$")
+
+
+def issue_title(number: int, day: date, name: str) -> str:
+    """The title line exactly as the reference writes it."""
+    weekday = WEEKDAYS_KO[day.weekday()]
+    return f"제 {number:04d}호 {name} ({day.year}년 {day.month}월 {day.day}일 {weekday})"
+
+
+@dataclass
+class IssueItem:
+    id: str
+    title: str
+    url: str
+    source_id: str = ""
+    key_sentence: str = ""
+    summary: str = ""
+    significance: str = ""
+    glossary_note: str = ""
+    note: str = ""
+    needs_review: bool = False
+    model: str = ""
+    other_lines: list[str] = field(default_factory=list)  # the editor's free text, kept verbatim
+
+    @classmethod
+    def from_brief(cls, item: Item, brief: Brief) -> IssueItem:
+        return cls(
+            id=item.id,
+            title=item.title,
+            url=item.url,
+            source_id=item.source_id,
+            key_sentence=brief.key_sentence,
+            summary=brief.summary,
+            significance=brief.significance,
+            glossary_note=brief.glossary_note,
+            needs_review=brief.needs_review,
+            model=brief.model,
+        )
+
+
+@dataclass
+class Section:
+    id: str
+    title: str
+    items: list[IssueItem] = field(default_factory=list)
+
+
+@dataclass
+class Issue:
+    number: int
+    date: date
+    name: str  # the newsletter's name from feeds.yaml, e.g. 뉴랄브리핑
+    status: str = "draft"
+    sections: list[Section] = field(default_factory=list)
+    keywords: list[str] = field(default_factory=list)
+    published_at: str | None = None
+    path: Path | None = None
+
+    @property
+    def title(self) -> str:
+        return issue_title(self.number, self.date, self.name)
+
+    @property
+    def items(self) -> list[IssueItem]:
+        return [item for section in self.sections for item in section.items]
+
+    @property
+    def item_ids(self) -> set[str]:
+        return {item.id for item in self.items}
+
+    def section(self, section_id: str) -> Section | None:
+        return next((s for s in self.sections if s.id == section_id), None)
+
+
+# writing -------------------------------------------------------------------------------------
+def to_markdown(issue: Issue) -> str:
+    front: dict[str, Any] = {
+        "number": issue.number,
+        "date": issue.date,
+        "status": issue.status,
+        "title": issue.name,
+    }
+    if issue.keywords:
+        front["keywords"] = list(issue.keywords)
+    if issue.published_at:
+        front["published_at"] = issue.published_at
+    out = ["---", yaml.safe_dump(front, allow_unicode=True, sort_keys=False).strip(), "---"]
+    out += [f"# {issue.title}", ""]
+    for section in issue.sections:
+        out += [f"## {section.title}", f"<!-- section: {section.id} -->", ""]
+        for item in section.items:
+            out += _item_lines(item)
+    return "\n".join(out).rstrip("\n") + "\n"
+
+
+def _item_lines(item: IssueItem) -> list[str]:
+    mark = [f"item: {item.id}", f"source: {item.source_id}"]
+    if item.model:
+        mark.append(f"model: {item.model}")
+    if item.needs_review:
+        mark.append(NEEDS_REVIEW)
+    lines = [f"### [{_escape_title(item.title)}]({item.url})", f"<!-- {' | '.join(mark)} -->", ""]
+    if item.key_sentence:
+        lines += [f"> {_one_line(item.key_sentence)}", ""]
+    fields = [
+        f"- **[{label}]** {_one_line(getattr(item, name))}"
+        for name, label in FIELD_LABELS.items()
+        if getattr(item, name)
+    ]
+    lines += fields + item.other_lines
+    if fields or item.other_lines:
+        lines.append("")
+    return lines
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _escape_title(title: str) -> str:
+    return title.replace("[", "\\[").replace("]", "\\]")
+
+
+# reading -------------------------------------------------------------------------------------
+def parse(text: str, path: Path | None = None) -> Issue:
+    where = str(path or "<issue>")
+    if not text.startswith("---\n"):
+        raise IssueFileError(f"{where}:1: no front matter — the file must start with '---'")
+    end = text.find("\n---\n", 4)
+    if end < 0:
+        raise IssueFileError(f"{where}:1: front matter is not closed — add a '---' line")
+    try:
+        front = yaml.safe_load(text[4:end]) or {}
+    except yaml.YAMLError as exc:
+        raise IssueFileError(f"{where}: front matter is not valid YAML ({exc})") from None
+    issue = _issue_from_front(front, where)
+    issue.path = path
+    body_start = text[: end + 5].count("\n") + 1
+    _parse_body(issue, text[end + 5 :].splitlines(), where, body_start)
+    return issue
+
+
+def _issue_from_front(front: dict[str, Any], where: str) -> Issue:
+    try:
+        number = int(front["number"])
+        day = front["date"]
+        day = day if isinstance(day, date) else date.fromisoformat(str(day))
+    except (KeyError, TypeError, ValueError) as exc:
+        raise IssueFileError(
+            f"{where}:2: front matter needs number: (an integer) and date: (YYYY-MM-DD) ({exc})"
+        ) from None
+    status = str(front.get("status", "draft"))
+    if status not in STATUSES:
+        raise IssueFileError(f"{where}: status {status!r} — use one of {', '.join(STATUSES)}")
+    return Issue(
+        number=number,
+        date=day,
+        name=str(front.get("title") or "뉴랄브리핑"),
+        status=status,
+        keywords=[str(k) for k in front.get("keywords") or []],
+        published_at=str(front["published_at"]) if front.get("published_at") else None,
+    )
+
+
+def _parse_body(issue: Issue, lines: list[str], where: str, first_line: int) -> None:
+    section: Section | None = None
+    item: IssueItem | None = None
+    for offset, raw in enumerate(lines):
+        line = raw.rstrip()
+        lineno = first_line + offset
+        if line.startswith("# ") and section is None:
+            continue  # the title line is derived from the front matter
+        if line.startswith("## "):
+            section, item = Section(id="", title=line[3:].strip()), None
+            issue.sections.append(section)
+            continue
+        if section is not None and not section.id and (m := _SECTION_MARK.match(line)):
+            section.id = m["id"]
+            continue
+        if line.startswith("### "):
+            if section is None:
+                raise IssueFileError(f"{where}:{lineno}: an item before any '## section' heading")
+            heading = _ITEM_HEADING.match(line)
+            if not heading:
+                raise IssueFileError(
+                    f"{where}:{lineno}: an item heading must read '### [title](url)'"
+                )
+            title = heading["title"].replace("\\[", "[").replace("\\]", "]")
+            item = IssueItem(id=heading["url"], title=title, url=heading["url"])
+            section.items.append(item)
+            continue
+        if item is None:
+            if line.strip():
+                raise IssueFileError(
+                    f"{where}:{lineno}: text outside an item — put it under a '### [title](url)'"
+                )
+            continue
+        _parse_item_line(item, line)
+    for section in issue.sections:
+        section.id = section.id or _slug(section.title)
+    for item in issue.items:
+        while item.other_lines and not item.other_lines[-1].strip():
+            item.other_lines.pop()
+
+
+def _parse_item_line(item: IssueItem, line: str) -> None:
+    if (mark := _ITEM_MARK.match(line)) and not item.source_id:
+        for part in (p.strip() for p in mark["body"].split(" | ")):
+            key, _, value = part.partition(": ")
+            if key == "item":
+                item.id = value
+            elif key == "source":
+                item.source_id = value
+            elif key == "model":
+                item.model = value
+            elif part == NEEDS_REVIEW:
+                item.needs_review = True
+        return
+    if line.startswith("> ") and not item.key_sentence:
+        item.key_sentence = line[2:].strip()
+        return
+    field_line = _FIELD_LINE.match(line)
+    if field_line and field_line["label"] in LABEL_FIELDS:
+        setattr(item, LABEL_FIELDS[field_line["label"]], field_line["text"].strip())
+        return
+    if line.strip() or item.other_lines:
+        item.other_lines.append(line)
+
+
+def _slug(title: str) -> str:
+    return re.sub(r"[^\w]+", "-", title.lower()).strip("-") or "section"
+
+
+# the issues folder ---------------------------------------------------------------------------
+def file_name(number: int) -> str:
+    return f"{number:04d}.md"
+
+
+def load(path: Path) -> Issue:
+    return parse(path.read_text(encoding="utf-8"), path)
+
+
+def load_all(issues_dir: Path) -> list[Issue]:
+    """Every issue file, by number. The files are the source of truth."""
+    if not issues_dir.is_dir():
+        return []
+    issues = [load(p) for p in sorted(issues_dir.glob("[0-9][0-9][0-9][0-9].md"))]
+    return sorted(issues, key=lambda i: (i.number, i.date))
+
+
+def save(issue: Issue, issues_dir: Path) -> Path:
+    path = issues_dir / file_name(issue.number)
+    atomic_write(path, to_markdown(issue))
+    if issue.path and issue.path != path and issue.path.exists():
+        issue.path.unlink()  # renumbered at publish: the draft file becomes the issue file
+    issue.path = path
+    return path
+
+
+def for_date(issues: list[Issue], day: date) -> Issue | None:
+    return next((i for i in issues if i.date == day), None)
+
+
+def published(issues: list[Issue]) -> list[Issue]:
+    return [i for i in issues if i.status == "published"]
+
+
+def next_number(issues: list[Issue]) -> int:
+    """Issues are numbered in publication order: one more than the last published."""
+    return max((i.number for i in published(issues)), default=0) + 1
+
+
+def draft_number(issues: list[Issue]) -> int:
+    """A new draft takes a number no other file has; publish may move it down to close gaps."""
+    return max((i.number for i in issues), default=0) + 1
+
+
+def with_status(issue: Issue, status: str, **changes: Any) -> Issue:
+    return replace(issue, status=status, **changes)

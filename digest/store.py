@@ -1,0 +1,266 @@
+"""All persistence: `.digest/digest.db` (SQLite, WAL) and atomic file writes.
+
+Other stages never open files for writing or talk SQL; they ask this module.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import tempfile
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from digest.errors import DigestError
+from digest.models import Brief, Item
+
+# Numbered migrations: index + 1 is the schema version stored in PRAGMA user_version.
+MIGRATIONS: list[str] = [
+    """
+    CREATE TABLE items (
+        id TEXT PRIMARY KEY,
+        source_id TEXT NOT NULL,
+        section_id TEXT NOT NULL,
+        published TEXT,
+        first_seen TEXT NOT NULL,
+        data TEXT NOT NULL
+    );
+    CREATE INDEX items_by_source ON items (source_id, published);
+    CREATE TABLE fetch_state (
+        source_id TEXT PRIMARY KEY,
+        url TEXT NOT NULL,
+        etag TEXT,
+        last_modified TEXT,
+        last_status TEXT,
+        last_error TEXT,
+        last_fetched TEXT,
+        failures INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE TABLE briefs (
+        item_hash TEXT NOT NULL,
+        model TEXT NOT NULL,
+        prompt_version TEXT NOT NULL,
+        data TEXT NOT NULL,
+        created TEXT NOT NULL,
+        PRIMARY KEY (item_hash, model, prompt_version)
+    );
+    CREATE TABLE send_log (
+        issue_number INTEGER NOT NULL,
+        recipient TEXT NOT NULL,
+        status TEXT NOT NULL,
+        detail TEXT,
+        at TEXT NOT NULL,
+        PRIMARY KEY (issue_number, recipient)
+    );
+    """,
+]
+
+
+@dataclass(frozen=True)
+class FetchState:
+    source_id: str
+    url: str
+    etag: str | None = None
+    last_modified: str | None = None
+    last_status: str | None = None
+    last_error: str | None = None
+    failures: int = 0
+
+
+class Store:
+    def __init__(self, state_dir: Path) -> None:
+        self.state_dir = state_dir
+        try:
+            state_dir.mkdir(parents=True, exist_ok=True)
+            self.db = sqlite3.connect(state_dir / "digest.db", timeout=30, isolation_level=None)
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA foreign_keys=ON")
+            self._migrate()
+        except (OSError, sqlite3.Error) as exc:
+            raise DigestError(
+                f"{state_dir}: cannot open the state database ({exc}) — check the folder is "
+                "writable, or set state_dir: in feeds.yaml"
+            ) from None
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _migrate(self) -> None:
+        version = self.db.execute("PRAGMA user_version").fetchone()[0]
+        for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+            with self.transaction():
+                for statement in filter(str.strip, script.split(";")):
+                    self.db.execute(statement)
+                self.db.execute(f"PRAGMA user_version = {number}")
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.db
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    # items ---------------------------------------------------------------------------------
+    def add_items(self, items: Iterable[Item], seen_at: datetime) -> int:
+        """Keep everything a source returns; returns how many ids were new."""
+        new = 0
+        with self.transaction() as db:
+            for item in items:
+                data = json.dumps(item.to_json(), ensure_ascii=False)
+                if db.execute("SELECT 1 FROM items WHERE id = ?", (item.id,)).fetchone():
+                    # Seen before: refresh what the source says now, keep first_seen.
+                    db.execute("UPDATE items SET data = ? WHERE id = ?", (data, item.id))
+                    continue
+                db.execute(
+                    "INSERT INTO items (id, source_id, section_id, published, first_seen, data) "
+                    "VALUES (?, ?, ?, ?, ?, ?)",
+                    (
+                        item.id,
+                        item.source_id,
+                        item.section_id,
+                        item.published.isoformat() if item.published else None,
+                        seen_at.isoformat(),
+                        data,
+                    ),
+                )
+                new += 1
+        return new
+
+    def _first_seen(self, item_id: str) -> str | None:
+        row = self.db.execute("SELECT first_seen FROM items WHERE id = ?", (item_id,)).fetchone()
+        return row[0] if row else None
+
+    def items(self, source_ids: Iterable[str] | None = None) -> list[Item]:
+        rows = self.db.execute("SELECT data FROM items ORDER BY first_seen, id")
+        wanted = set(source_ids) if source_ids is not None else None
+        result = []
+        for (data,) in rows:
+            item = Item.from_json(json.loads(data))
+            if wanted is None or item.source_id in wanted:
+                result.append(item)
+        return result
+
+    def item(self, item_id: str) -> Item | None:
+        row = self.db.execute("SELECT data FROM items WHERE id = ?", (item_id,)).fetchone()
+        return Item.from_json(json.loads(row[0])) if row else None
+
+    def first_seen(self, item_id: str) -> datetime | None:
+        value = self._first_seen(item_id)
+        return datetime.fromisoformat(value) if value else None
+
+    # fetch state ---------------------------------------------------------------------------
+    def fetch_state(self, source_id: str) -> FetchState | None:
+        row = self.db.execute(
+            "SELECT source_id, url, etag, last_modified, last_status, last_error, failures "
+            "FROM fetch_state WHERE source_id = ?",
+            (source_id,),
+        ).fetchone()
+        return FetchState(*row) if row else None
+
+    def record_fetch(
+        self,
+        source_id: str,
+        url: str,
+        at: datetime,
+        *,
+        error: str | None = None,
+        etag: str | None = None,
+        last_modified: str | None = None,
+        status: str = "ok",
+    ) -> None:
+        with self.transaction() as db:
+            previous = self.fetch_state(source_id)
+            same_url = previous is not None and previous.url == url
+            failures = (previous.failures if previous else 0) + 1 if error else 0
+            if error and same_url and previous:
+                # Keep the validators of the last good fetch: a failure says nothing about them.
+                etag, last_modified = previous.etag, previous.last_modified
+            db.execute(
+                "INSERT OR REPLACE INTO fetch_state VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    source_id,
+                    url,
+                    etag,
+                    last_modified,
+                    "error" if error else status,
+                    error,
+                    at.isoformat(),
+                    failures,
+                ),
+            )
+
+    def all_fetch_states(self) -> list[FetchState]:
+        rows = self.db.execute(
+            "SELECT source_id, url, etag, last_modified, last_status, last_error, failures "
+            "FROM fetch_state ORDER BY source_id"
+        )
+        return [FetchState(*row) for row in rows]
+
+    # summary cache -------------------------------------------------------------------------
+    def cached_brief(self, item_hash: str, model: str, prompt_version: str) -> Brief | None:
+        row = self.db.execute(
+            "SELECT data FROM briefs WHERE item_hash = ? AND model = ? AND prompt_version = ?",
+            (item_hash, model, prompt_version),
+        ).fetchone()
+        return Brief.from_json(json.loads(row[0])) if row else None
+
+    def cache_brief(
+        self, item_hash: str, model: str, prompt_version: str, brief: Brief, at: datetime
+    ) -> None:
+        with self.transaction() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO briefs VALUES (?, ?, ?, ?, ?)",
+                (
+                    item_hash,
+                    model,
+                    prompt_version,
+                    json.dumps(brief.to_json(), ensure_ascii=False),
+                    at.isoformat(),
+                ),
+            )
+
+    # send log ------------------------------------------------------------------------------
+    def sent_status(self, issue_number: int, recipient: str) -> str | None:
+        row = self.db.execute(
+            "SELECT status FROM send_log WHERE issue_number = ? AND recipient = ?",
+            (issue_number, recipient.lower()),
+        ).fetchone()
+        return row[0] if row else None
+
+    def record_send(
+        self, issue_number: int, recipient: str, status: str, at: datetime, detail: str = ""
+    ) -> None:
+        with self.transaction() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO send_log VALUES (?, ?, ?, ?, ?)",
+                (issue_number, recipient.lower(), status, detail, at.isoformat()),
+            )
+
+
+def atomic_write(path: Path, data: str | bytes) -> None:
+    """Write to a temporary file beside `path`, fsync, then rename: never half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    payload = data.encode("utf-8") if isinstance(data, str) else data
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(payload)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

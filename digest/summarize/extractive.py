@@ -1,0 +1,75 @@
+"""The no-model summarizer: a lead-sentence 요약 and a quoted key sentence.
+
+It is the fallback when a model fails and the fast path for tests. Its 토막상식 comes from the
+curated glossary, so even a model-less issue explains one concept per item where it can.
+"""
+
+from __future__ import annotations
+
+import re
+
+from digest.glossary import find_term
+from digest.models import Brief, Item
+
+MODEL_ID = "extractive"
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"“(\[]?[A-Z0-9가-힣])")
+_WORD = re.compile(r"[A-Za-z][A-Za-z0-9-]{2,}")
+MAX_SENTENCE = 320
+# Words that say the sentence carries the claim of the piece.
+_CLAIM_WORDS = {
+    "we", "propose", "introduce", "present", "show", "achieve", "outperform", "enable",
+    "improve", "novel", "new", "first", "results", "open-source", "open-sourcing", "release",
+}  # fmt: skip
+
+
+def sentences(text: str) -> list[str]:
+    return [s.strip() for s in _SENTENCE_END.split(text) if len(s.strip()) > 20]
+
+
+def key_sentence(text: str, title: str) -> str:
+    """The sentence sharing most with the title and making a claim; ties go to the earlier one."""
+    candidates = sentences(text)
+    if not candidates:
+        return ""
+    title_words = {w.lower() for w in _WORD.findall(title)}
+
+    def score(indexed: tuple[int, str]) -> tuple[float, int]:
+        index, sentence = indexed
+        words = {w.lower() for w in _WORD.findall(sentence)}
+        overlap = len(words & title_words)
+        claims = len(words & _CLAIM_WORDS)
+        length_ok = 1.0 if 60 <= len(sentence) <= MAX_SENTENCE else 0.0
+        return (2.0 * overlap + claims + length_ok, -index)
+
+    return _clip(max(enumerate(candidates), key=score)[1])
+
+
+def _clip(sentence: str) -> str:
+    if len(sentence) <= MAX_SENTENCE:
+        return sentence
+    return sentence[: MAX_SENTENCE - 1].rsplit(" ", 1)[0] + "…"
+
+
+class ExtractiveSummarizer:
+    model_id = MODEL_ID
+
+    def summarize(self, items: list[Item]) -> list[Brief]:
+        explained: set[str] = set()  # one 토막상식 per concept per issue
+        return [self.brief(item, explained) for item in items]
+
+    def brief(self, item: Item, explained: set[str]) -> Brief:
+        lead = sentences(item.summary)
+        key = key_sentence(item.summary, item.title)
+        summary = _clip(lead[0]) if lead else ""
+        if summary == key:  # don't say the same sentence twice
+            summary = _clip(lead[1]) if len(lead) > 1 else ""
+        term = find_term(f"{item.title}. {item.summary}", exclude=explained)
+        if term:
+            explained.add(term.term)
+        return Brief(
+            key_sentence=key,
+            summary=summary,
+            glossary_note=term.note if term else "",
+            model=MODEL_ID,
+            needs_review=not (key or summary),  # nothing to quote: the editor should look
+        )
