@@ -54,7 +54,7 @@ NEEDS_REVIEW = "검토 필요"
 
 _FIELD_LINE = re.compile(r"^- \*\*\[(?P<label>[^\]]+)\]\*\*\s?(?P<text>.*)$")
 _SECTION_MARK = re.compile(r"^<!-- section: (?P<id>[\w-]+) -->$")
-_ITEM_MARK = re.compile(r"^<!-- item: (?P<body>.*) -->$")
+_ITEM_MARK = re.compile(r"^<!-- (?P<body>item: .*) -->$")
 _ITEM_HEADING = re.compile(r"^### \[(?P<title>.*)\]\((?P<url>[^)\s]*)\)\s*$")
 
 

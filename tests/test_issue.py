@@ -1,0 +1,123 @@
+"""The issue file: title line, numbering, and parse ⇄ write round-trip."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from digest import issue as issues
+from digest.errors import IssueFileError
+from digest.issue import Issue, IssueItem, Section
+
+EDITED = """---
+number: 7
+date: 2026-11-23
+status: draft
+title: 뉴랄브리핑
+keywords:
+- AutoML
+---
+# 제 0007호 뉴랄브리핑 (2026년 11월 23일 월요일)
+
+## 구글 블로그
+<!-- section: google -->
+
+### [EfficientNet: Improving Accuracy \\[and\\] Efficiency](https://ai.googleblog.com/2019/05/efficientnet.html)
+<!-- item: https://ai.googleblog.com/2019/05/efficientnet.html | source: google-research | model: extractive | 검토 필요 -->
+
+> What if, instead, we could find a more **principled method to scale up a CNN**?
+
+- **[요약]** 모델을 키우는 세 가지 방향을 한꺼번에 조절함.
+- **[토막상식]** 뉴럴넷 스케일링이란 너비, 깊이, 해상도를 키우는 것임.
+- **[한마디]** 애네 블로그는 매번 자기네 제품 자랑만 하는듯
+- [요즘에는 무얼 하는데]=>[그게 뭐가 문제인데]=>[그래서 좋은걸 보여드립니다]
+  이어지는 줄도 그대로 둠
+
+## 레딧
+<!-- section: reddit -->
+
+### [IEEE가 화웨이 리뷰어를 내쫓음](https://www.reddit.com/r/MachineLearning/comments/abc/)
+<!-- item: reddit:abc | source: reddit-ml -->
+"""
+
+
+def test_title_line_as_the_reference_writes_it() -> None:
+    assert issues.issue_title(1, date(2026, 11, 23), "뉴랄브리핑") == (
+        "제 0001호 뉴랄브리핑 (2026년 11월 23일 월요일)"
+    )
+    assert issues.issue_title(42, date(2019, 5, 30), "뉴랄브리핑") == (
+        "제 0042호 뉴랄브리핑 (2019년 5월 30일 목요일)"
+    )
+
+
+def test_an_edited_file_round_trips_exactly() -> None:
+    parsed = issues.parse(EDITED)
+    assert issues.to_markdown(parsed) == EDITED
+    item = parsed.items[0]
+    assert item.id == "https://ai.googleblog.com/2019/05/efficientnet.html"
+    assert item.title == "EfficientNet: Improving Accuracy [and] Efficiency"
+    assert item.needs_review and item.model == "extractive"
+    assert item.note == "애네 블로그는 매번 자기네 제품 자랑만 하는듯"
+    assert item.other_lines[1] == "  이어지는 줄도 그대로 둠"
+    assert parsed.keywords == ["AutoML"]
+    assert parsed.items[1].id == "reddit:abc" and parsed.items[1].summary == ""
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("no front matter", ":1: no front matter"),
+        ("---\nnumber: 1\n", "front matter is not closed"),
+        ("---\ndate: 2026-01-01\n---\n", "needs number:"),
+        ("---\nnumber: 1\ndate: 2026-01-01\nstatus: sent\n---\n", "use one of draft"),
+        ("---\nnumber: 1\ndate: 2026-01-01\n---\n### [a](b)\n", ":5: an item before any"),
+        ("---\nnumber: 1\ndate: 2026-01-01\n---\n## S\n### a title\n", ":6: an item heading"),
+        ("---\nnumber: 1\ndate: 2026-01-01\n---\n## S\nstray text\n", ":6: text outside an item"),
+    ],
+)
+def test_broken_files_name_the_line(text: str, message: str) -> None:
+    with pytest.raises(IssueFileError, match=message.replace("[", r"\[")):
+        issues.parse(text, Path("issues/0001.md"))
+
+
+def test_numbering_follows_published_issues(tmp_path: Path) -> None:
+    one = Issue(1, date(2026, 11, 1), "뉴랄브리핑", status="published")
+    draft = Issue(2, date(2026, 11, 2), "뉴랄브리핑")
+    assert issues.next_number([one, draft]) == 2
+    assert issues.draft_number([one, draft]) == 3
+    issues.save(one, tmp_path)
+    issues.save(draft, tmp_path)
+    assert [i.number for i in issues.load_all(tmp_path)] == [1, 2]
+    assert issues.for_date(issues.load_all(tmp_path), date(2026, 11, 2)) is not None
+
+
+_text = st.text(
+    alphabet=st.characters(blacklist_categories=("Cs", "Cc", "Zl", "Zp")), min_size=1, max_size=40
+).map(lambda s: " ".join(s.split())).filter(bool)
+_items = st.builds(
+    IssueItem,
+    id=st.from_regex(r"https://example\.org/[a-z0-9]{1,12}", fullmatch=True),
+    title=_text.filter(lambda t: not t.endswith("\\")),
+    url=st.from_regex(r"https://example\.org/[a-z0-9]{1,12}", fullmatch=True),
+    source_id=st.from_regex(r"[a-z][a-z0-9-]{0,10}", fullmatch=True),
+    key_sentence=st.one_of(st.just(""), _text),
+    summary=st.one_of(st.just(""), _text),
+    significance=st.one_of(st.just(""), _text),
+    glossary_note=st.one_of(st.just(""), _text),
+    note=st.one_of(st.just(""), _text),
+    needs_review=st.booleans(),
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(items=st.lists(_items, min_size=1, max_size=4), number=st.integers(1, 9999))
+def test_write_then_parse_gives_back_the_issue(items: list[IssueItem], number: int) -> None:
+    original = Issue(number, date(2026, 11, 23), "뉴랄브리핑", sections=[Section("arxiv", "arXiv", items)])
+    text = issues.to_markdown(original)
+    parsed = issues.parse(text)
+    assert [vars(i) for i in parsed.items] == [vars(i) for i in original.items]
+    assert issues.to_markdown(parsed) == text
