@@ -37,8 +37,8 @@ def make_draft(
     taken = {i for other in all_issues if other is not existing for i in other.item_ids}
     current = existing or Issue(number=issues.draft_number(all_issues), date=day, name=config.title)
     in_draft = {s.id: len(s.items) for s in current.sections}
-    chosen = select(config, store.items(), day, taken | current.item_ids, in_draft)
-    new_items = [item for section in config.sections for item in chosen[section.id]]
+    selection = select(config, store.items(), day, taken | current.item_ids, in_draft)
+    new_items = [item for section in config.sections for item in selection.items(section.id)]
     if not new_items:
         if existing:
             return DraftResult(existing, 0, 0, False)
@@ -51,7 +51,7 @@ def make_draft(
         item.id: IssueItem.from_brief(item, b) for item, b in zip(new_items, briefs, strict=True)
     }
     for section_config in config.sections:
-        picked = [by_id[item.id] for item in chosen[section_config.id]]
+        picked = [by_id[item.id] for item in selection.items(section_config.id)]
         if not picked:
             continue
         section = current.section(section_config.id)

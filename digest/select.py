@@ -1,7 +1,13 @@
-"""Which stored items make an issue: date window, dedup against other issues, ranking, caps."""
+"""Which stored items make an issue: date window, dedup against other issues, ranking, caps.
+
+Every decision is kept with its reason, so `--explain` and the editor's reserves can show why an
+item is in or out.
+"""
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -9,11 +15,38 @@ from digest.config import Config
 from digest.models import Item
 
 
-def rank_key(item: Item) -> tuple[float, float, str]:
-    """Higher first: Reddit by score, everything else by recency; the id breaks ties."""
-    score = float(item.extra.get("score", 0))
-    stamp = item.published.timestamp() if item.published else 0.0
-    return (-score, -stamp, item.id)
+@dataclass(frozen=True)
+class Candidate:
+    item: Item
+    score: float
+    reasons: tuple[str, ...] = ()
+
+
+@dataclass
+class Selection:
+    chosen: dict[str, list[Candidate]]  # section id → best first, within the cap
+    reserves: list[Candidate] = field(default_factory=list)  # eligible, but over a cap
+    rejected: list[tuple[Item, str]] = field(default_factory=list)  # not eligible, and why
+
+    def items(self, section_id: str) -> list[Item]:
+        return [c.item for c in self.chosen.get(section_id, [])]
+
+
+def score(item: Item, day_end: datetime) -> Candidate:
+    """Higher is better: freshness, then community interest where the source has it."""
+    reasons = []
+    value = 0.0
+    if item.published:
+        age_days = max(0.0, (day_end - item.published).total_seconds() / 86400)
+        freshness = 1.0 / (1.0 + age_days)
+        value += freshness
+        reasons.append(f"freshness {freshness:.2f} ({age_days:.1f} days old)")
+    votes = int(item.extra.get("score", 0) or 0)
+    if votes > 0:
+        bonus = math.log10(1 + votes)
+        value += bonus
+        reasons.append(f"reddit score {votes} (+{bonus:.2f})")
+    return Candidate(item, round(value, 4), tuple(reasons))
 
 
 def select(
@@ -22,7 +55,7 @@ def select(
     day: date,
     taken: set[str],
     already_in_draft: dict[str, int] | None = None,
-) -> dict[str, list[Item]]:
+) -> Selection:
     """Items for each section of the issue of `day`, best first, within the section's cap.
 
     `taken` holds ids that appear in any other issue (they are not news twice);
@@ -33,18 +66,30 @@ def select(
     window = config.select.window_days
     day_start = day_end - timedelta(days=window + 1) if window else None
     already_in_draft = already_in_draft or {}
-    chosen: dict[str, list[Item]] = {s.id: [] for s in config.sections}
-    seen = set(taken)
-    for item in sorted(candidates, key=rank_key):
-        if item.id in seen or item.section_id not in chosen:
+    selection = Selection(chosen={s.id: [] for s in config.sections})
+    eligible = []
+    for item in candidates:
+        if item.id in taken:
+            selection.rejected.append((item, "already in an issue"))
+        elif item.section_id not in selection.chosen:
+            selection.rejected.append((item, f"section {item.section_id!r} is not in feeds.yaml"))
+        elif item.published and item.published >= day_end:
+            selection.rejected.append((item, "published after this issue's day"))
+        elif day_start and item.published and item.published < day_start:
+            selection.rejected.append((item, f"older than {window} days"))
+        else:
+            eligible.append(score(item, day_end))
+    eligible.sort(key=lambda c: (-c.score, c.item.id))
+    seen: set[str] = set()
+    for candidate in eligible:
+        item = candidate.item
+        if item.id in seen:
             continue
-        if item.published and item.published >= day_end:
-            continue  # written after this issue's day
-        if day_start and item.published and item.published < day_start:
-            continue
-        section = config.section(item.section_id)
-        if len(chosen[item.section_id]) + already_in_draft.get(section.id, 0) >= section.max_items:
-            continue
-        chosen[item.section_id].append(item)
         seen.add(item.id)
-    return chosen
+        cap = config.section(item.section_id).max_items
+        chosen = selection.chosen[item.section_id]
+        if len(chosen) + already_in_draft.get(item.section_id, 0) < cap:
+            chosen.append(candidate)
+        else:
+            selection.reserves.append(candidate)
+    return selection

@@ -40,9 +40,13 @@ def test_version(run_cli) -> None:
 
 
 def test_python_dash_m_works_and_unknown_command_is_usage_error() -> None:
-    ok = subprocess.run([sys.executable, "-m", "digest", "--version"], capture_output=True, text=True)
+    ok = subprocess.run(
+        [sys.executable, "-m", "digest", "--version"], capture_output=True, text=True
+    )
     assert ok.returncode == 0 and __version__ in ok.stdout
-    bad = subprocess.run([sys.executable, "-m", "digest", "frobnicate"], capture_output=True, text=True)
+    bad = subprocess.run(
+        [sys.executable, "-m", "digest", "frobnicate"], capture_output=True, text=True
+    )
     assert bad.returncode == 2 and "No such command" in bad.stderr
 
 

@@ -7,10 +7,9 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from conftest import CliResult, Newsroom
 
 from digest import issue as issues
-
-from conftest import CliResult, Newsroom
 
 NEW_POST = """<?xml version="1.0"?>
 <rss version="2.0"><channel><title>Google Research Blog</title><link>https://research.google/blog/</link>
@@ -60,7 +59,9 @@ def test_next_day_with_new_items_makes_0002(run_cli, newsroom: Newsroom) -> None
     newsroom.server.clear()  # type: ignore[attr-defined]
     newsroom.serve("/feeds/google-research-blog.xml", NEW_POST)
     for other in ("aws-ml-blog.xml", "meta-ai-research.xml", "arxiv-rss-cs-lg.xml"):
-        newsroom.serve(f"/feeds/{other}", "<rss version='2.0'><channel><title>t</title></channel></rss>")
+        newsroom.serve(
+            f"/feeds/{other}", "<rss version='2.0'><channel><title>t</title></channel></rss>"
+        )
     newsroom.serve("/feeds/reddit-machinelearning.json", '{"data": {"children": []}}')
     result = daily(run_cli, newsroom, "2026-05-01")
     assert result.code == 0, result.err
@@ -80,7 +81,9 @@ def test_failing_sources_are_named_and_exit_4(run_cli, newsroom: Newsroom) -> No
     newsroom.serve("/feeds/google-research-blog.xml", "boom", status=500)
     newsroom.serve("/feeds/aws-ml-blog.xml", b"\x00\x01 this is not xml at all {")
     for name in ("meta-ai-research.xml", "arxiv-rss-cs-lg.xml", "reddit-machinelearning.json"):
-        newsroom.serve(f"/feeds/{name}", (Path(__file__).parents[1] / "examples/feeds" / name).read_bytes())
+        newsroom.serve(
+            f"/feeds/{name}", (Path(__file__).parents[1] / "examples/feeds" / name).read_bytes()
+        )
     result = daily(run_cli, newsroom, "2026-04-30")
     assert result.code == 4, result.err
     assert "google-research" in result.err and "HTTP 500" in result.err

@@ -17,7 +17,9 @@ GOLDEN = Path(__file__).parent / "golden"
 def built_sample(run_cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     folder = copy_example(tmp_path)
     monkeypatch.setenv("DIGEST_NOW", "2026-04-30T07:00:00+09:00")
-    result = run_cli("--config", str(folder / "feeds.yaml"), "daily", "--date", "2026-04-30", "--no-send")
+    result = run_cli(
+        "--config", str(folder / "feeds.yaml"), "daily", "--date", "2026-04-30", "--no-send"
+    )
     assert result.code == 0, result.err
     return tmp_path
 

@@ -95,9 +95,15 @@ def test_numbering_follows_published_issues(tmp_path: Path) -> None:
     assert issues.for_date(issues.load_all(tmp_path), date(2026, 11, 2)) is not None
 
 
-_text = st.text(
-    alphabet=st.characters(blacklist_categories=("Cs", "Cc", "Zl", "Zp")), min_size=1, max_size=40
-).map(lambda s: " ".join(s.split())).filter(bool)
+_text = (
+    st.text(
+        alphabet=st.characters(blacklist_categories=("Cs", "Cc", "Zl", "Zp")),
+        min_size=1,
+        max_size=40,
+    )
+    .map(lambda s: " ".join(s.split()))
+    .filter(bool)
+)
 _items = st.builds(
     IssueItem,
     id=st.from_regex(r"https://example\.org/[a-z0-9]{1,12}", fullmatch=True),
@@ -116,7 +122,9 @@ _items = st.builds(
 @settings(max_examples=60, deadline=None)
 @given(items=st.lists(_items, min_size=1, max_size=4), number=st.integers(1, 9999))
 def test_write_then_parse_gives_back_the_issue(items: list[IssueItem], number: int) -> None:
-    original = Issue(number, date(2026, 11, 23), "뉴랄브리핑", sections=[Section("arxiv", "arXiv", items)])
+    original = Issue(
+        number, date(2026, 11, 23), "뉴랄브리핑", sections=[Section("arxiv", "arXiv", items)]
+    )
     text = issues.to_markdown(original)
     parsed = issues.parse(text)
     assert [vars(i) for i in parsed.items] == [vars(i) for i in original.items]

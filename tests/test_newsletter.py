@@ -22,7 +22,9 @@ class Inbox:
         self.messages: list[EmailMessage] = []
         self.refuse: set[str] = set()
 
-    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, options: Any
+    ) -> str:
         if address in self.refuse:
             return "550 5.1.1 no such user"
         envelope.rcpt_tos.append(address)
@@ -62,7 +64,10 @@ def published(run_cli, newsroom: Newsroom) -> Newsroom:
 def test_message_structure(run_cli, published: Newsroom, smtp: Inbox) -> None:
     result = run_cli("--config", str(published.config), "send")
     assert result.code == 0, result.err
-    assert sorted(str(m["To"]) for m in smtp.messages) == ["b@example.org", "가나다 <a@example.org>"]
+    assert sorted(str(m["To"]) for m in smtp.messages) == [
+        "b@example.org",
+        "가나다 <a@example.org>",
+    ]
     message = smtp.messages[0]
     assert message["Subject"] == "[뉴랄브리핑] 제 0001호 (2026-04-30)"
     assert message.get_content_type() == "multipart/alternative"
@@ -105,7 +110,9 @@ def test_daily_sends_when_smtp_is_configured(run_cli, newsroom: Newsroom, smtp: 
     assert len(smtp.messages) == 2
 
 
-def test_unreachable_server_is_a_clear_error(run_cli, published: Newsroom, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_unreachable_server_is_a_clear_error(
+    run_cli, published: Newsroom, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("DIGEST_SMTP_HOST", "127.0.0.1")
     monkeypatch.setenv("DIGEST_SMTP_PORT", str(free_port()))
     result = run_cli("--config", str(published.config), "send")
@@ -115,7 +122,9 @@ def test_unreachable_server_is_a_clear_error(run_cli, published: Newsroom, monke
 
 def test_dry_run_eml_parses(run_cli, published: Newsroom, tmp_path: Path) -> None:
     out = tmp_path / "out"
-    assert run_cli("--config", str(published.config), "send", "--dry-run", "--out", str(out)).code == 0
+    assert (
+        run_cli("--config", str(published.config), "send", "--dry-run", "--out", str(out)).code == 0
+    )
     first = sorted((out / "0001").glob("*.eml"))[0]
     message = email.message_from_bytes(first.read_bytes(), policy=email.policy.default)
     assert message["Subject"] == "[뉴랄브리핑] 제 0001호 (2026-04-30)"

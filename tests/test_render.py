@@ -17,7 +17,11 @@ def make_config(tmp_path: Path) -> Config:
     return Config.model_validate(
         {
             "sections": [
-                {"id": "arxiv", "title": "arXiv", "sources": [{"id": "a", "type": "rss", "url": "x"}]}
+                {
+                    "id": "arxiv",
+                    "title": "arXiv",
+                    "sources": [{"id": "a", "type": "rss", "url": "x"}],
+                }
             ],
             "base_dir": tmp_path,
         }
@@ -78,7 +82,9 @@ def test_pages_link_relatively_with_previous_and_next(tmp_path: Path) -> None:
     assert '<html lang="ko">' in middle
 
 
-def test_a_failed_build_leaves_the_old_site_whole(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_failed_build_leaves_the_old_site_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     config = make_config(tmp_path)
     publish(tmp_path, 1)
     build_site(config)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -13,6 +14,7 @@ from rich.markup import escape
 
 from digest import clock
 from digest.config import Config, load_config
+from digest.fetch import SourceOutcome
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 EXIT_CODES_HELP = """\b
@@ -68,3 +70,17 @@ date_option = click.option(
 
 def echo_json(data: Any) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+def report_source(app: AppState) -> Callable[[SourceOutcome], None]:
+    """Failures always reach stderr, named; successes only with -v."""
+
+    def report(outcome: SourceOutcome) -> None:
+        if outcome.error:
+            err.print(f"✗ {outcome.source_id}: {outcome.error}", markup=False, style="red")
+        elif outcome.not_modified:
+            app.detail(f"· {outcome.source_id}: not modified (304)")
+        else:
+            app.detail(f"✓ {outcome.source_id}: {outcome.items} items, {outcome.new} new")
+
+    return report
