@@ -17,6 +17,7 @@ GOLDEN = Path(__file__).parent / "golden"
 def built_sample(run_cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     folder = copy_example(tmp_path)
     monkeypatch.setenv("DIGEST_NOW", "2026-04-30T07:00:00+09:00")
+    monkeypatch.setenv("DIGEST_SUMMARIZER_BACKEND", "extractive")  # golden text needs no model
     result = run_cli(
         "--config", str(folder / "feeds.yaml"), "daily", "--date", "2026-04-30", "--no-send"
     )
