@@ -7,12 +7,21 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from digest.errors import ConfigError
 
 DEFAULT_CONFIG_NAME = "feeds.yaml"
 SOURCE_TYPES = ("rss", "arxiv", "reddit")
+# The day's top posts; Reddit's own "hot" mixes in days-old threads.
+REDDIT_LISTING = "https://www.reddit.com/r/{}/top.json?t=day&limit=50"
 SUMMARIZER_BACKENDS = ("extractive", "transformers", "openai")
 
 
@@ -28,8 +37,29 @@ class SourceConfig(_Strict):
     # arXiv: the search query (e.g. "cat:cs.LG OR cat:cs.AI") and how many results to ask for.
     query: str = ""
     max_results: int = Field(default=50, ge=1, le=2000)
-    # Reddit: posts under this score are not news.
+    # arXiv: "api" asks the search API (query:); "rss" reads rss.arxiv.org/rss/<cats> at url:.
+    mode: Literal["api", "rss"] = "api"
+    # arXiv api: how many days back the query reaches (submittedDate); null = select.window_days.
+    window_days: int | None = Field(default=None, ge=1)
+    # Reddit: the subreddit (url: is then derived), and posts under this score are not news.
+    # Fetch keeps every post; selection applies min_score, so a new threshold judges them again.
+    subreddit: str = Field(default="", pattern=r"^[A-Za-z0-9_]*$")
     min_score: int = 0
+    # Reddit asks for "<platform>:<app id>:<version> (by /u/<user>)"; "" = digest's own.
+    user_agent: str = ""
+    # Reddit OAuth (client credentials, used when DIGEST_REDDIT_CLIENT_ID/SECRET are set).
+    token_url: str = "https://www.reddit.com/api/v1/access_token"
+    # Mixed feeds (a personal blog with film reviews): an item must match interests summing to
+    # at least this weight to be news. 0 = every item of this source is eligible.
+    min_relevance: float = Field(default=0.0, ge=0)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _subreddit_url(cls, data: Any) -> Any:
+        """`subreddit: MachineLearning` stands for its day's top posts as JSON."""
+        if isinstance(data, dict) and data.get("subreddit") and not data.get("url"):
+            return {**data, "url": REDDIT_LISTING.format(data["subreddit"])}
+        return data
 
 
 class SectionConfig(_Strict):
@@ -41,14 +71,41 @@ class SectionConfig(_Strict):
 
 class SummarizerConfig(_Strict):
     backend: Literal["extractive", "transformers", "openai"] = "extractive"
+    # transformers: a Hugging Face model id or a local folder ("" = the embedded Gemma 3 270M);
+    # openai: the model name the server knows.
     model: str = ""
     prompt_version: str = "1"
+    # transformers: where and how the model runs. "auto" picks cuda when there is one.
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    dtype: Literal["auto", "float32", "bfloat16", "float16"] = "auto"
+    # CPU threads for torch; 0 lets torch decide (all cores). The cron box is shared, so 2.
+    threads: int = Field(default=2, ge=0, le=256)
+    max_new_tokens: int = Field(default=160, ge=16, le=2048)
+    # transformers: compute the output layer only for tokens a Korean brief uses (Hangul,
+    # ASCII, common punctuation): Gemma's 262k-token vocabulary makes that layer a third of
+    # every decoding step, and the model can no longer drift into other scripts.
+    korean_vocab: bool = True
+    # Items generated together: on a CPU a batch of 8 gives ~3x the tokens per second of one.
+    batch_size: int = Field(default=8, ge=1, le=128)
+    # openai: any OpenAI-compatible chat-completions server; the key is read from the
+    # environment variable named here, never from this file.
+    base_url: str = "http://127.0.0.1:8000/v1"
+    api_key_env: str = "DIGEST_OPENAI_API_KEY"
+    concurrency: int = Field(default=4, ge=1, le=64)
+    timeout_seconds: float = Field(default=120.0, gt=0, le=3600)
+    retries: int = Field(default=3, ge=0, le=10)
 
 
 class SelectConfig(_Strict):
     # Items older than this many days before the issue date are not news; null keeps everything
     # (the bundled sample uses null because its captures span several years).
     window_days: int | None = Field(default=3, ge=1)
+    # Ranking weights: each interest's weight counts this much; each other source that mentions
+    # or links an item adds cross_mention; arXiv announce types rank new > cross > replace.
+    interest_weight: float = Field(default=1.0, ge=0)
+    cross_mention: float = Field(default=1.5, ge=0)
+    # Reddit posts that link something chosen in the issue ride along as its discussion.
+    group_discussions: bool = True
 
 
 class SiteConfig(_Strict):
@@ -62,6 +119,22 @@ class EmailConfig(_Strict):
     subscribers: str = ""
     reply_to: str = ""
     outbox: str = "outbox"
+    # Gmail clips an HTML part over ~102 KB (and hides the unsubscribe link with it); 100,000
+    # bytes of decoded UTF-8 leaves room for what a relay adds.
+    max_html_bytes: int = Field(default=100_000, ge=10_000)
+    # Over the budget, items after this many are shortened to title + one line + a web link.
+    max_full_items: int = Field(default=15, ge=0)
+    # List-Unsubscribe URL; "{email}" is replaced by the recipient. Empty: site.url + unsubscribe/.
+    unsubscribe_url: str = ""
+    # A small relay is not flooded: a pause between messages, and a fresh connection (after
+    # batch_pause_seconds) every batch_size messages.
+    pause_seconds: float = Field(default=0.0, ge=0, le=60)
+    batch_size: int = Field(default=50, ge=1)
+    batch_pause_seconds: float = Field(default=0.0, ge=0, le=3600)
+    # Transient failures (4xx, dropped connections) are retried this many times per recipient,
+    # waiting retry_delay_seconds × attempt; permanent ones (5xx) never are.
+    retries: int = Field(default=3, ge=0, le=10)
+    retry_delay_seconds: float = Field(default=5.0, ge=0, le=300)
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
@@ -71,10 +144,15 @@ class Config(_Strict):
     timezone: str = "Asia/Seoul"
     summarizer: SummarizerConfig = SummarizerConfig()
     select: SelectConfig = SelectConfig()
+    # What the editor cares about: keyword or phrase → weight, matched case-insensitively on
+    # title and summary, e.g. {강화학습: 2, "reinforcement learning": 2}.
+    interests: dict[str, float] = Field(default_factory=dict)
     sections: list[SectionConfig] = Field(min_length=1)
     site: SiteConfig = SiteConfig()
     email: EmailConfig = EmailConfig()
     auto_publish: bool = False
+    # A day with no new items makes no issue (daily exits 3) unless this is true.
+    publish_empty: bool = False
     issues_dir: str = "issues"
     state_dir: str = ".digest"
     templates_dir: str = "templates"
@@ -202,18 +280,25 @@ def _apply_env(data: dict[str, Any]) -> None:
             continue
         if keys == ("auto_publish",):
             value = value.lower() in ("1", "true", "yes", "on")
-        target = data
+        target: Any = data
         for key in keys[:-1]:
-            target = target.setdefault(key, {})
-        target[keys[-1]] = value
+            if target.get(key) is None:  # `summarizer:` with nothing under it
+                target[key] = {}
+            target = target[key]
+        if isinstance(target, dict):  # else feeds.yaml has a scalar there, and validation says so
+            target[keys[-1]] = value
 
 
 def _describe(exc: ValidationError, file: Path, root: yaml.Node | None) -> str:
     lines = []
     for error in exc.errors():
         loc = tuple(error["loc"])
-        line = _line_of(root, loc)
         where = ".".join(str(part) for part in loc) or "(top level)"
+        var = next((v for v, keys in ENV_OVERRIDES.items() if keys == loc and v in os.environ), "")
+        if var:  # the value came from the environment, not from the file
+            lines.append(f"{var}: {where}: {error['msg']} — {_fix_for(error)}, or unset {var}")
+            continue
+        line = _line_of(root, loc)
         lines.append(f"{file}:{line}: {where}: {error['msg']} — {_fix_for(error)}")
     return "\n".join(lines)
 

@@ -1,7 +1,8 @@
 """The draft stage: select → summarize → the issue file for a date.
 
-Re-drafting a date keeps everything already in its file (an editor may have touched it) and only
-appends items that are new since, so running it twice changes nothing.
+Re-drafting a date keeps everything already in its file — the editor's edits, notes, drops and
+order — and only appends items that are new since (flagged 새 항목) and fills briefs that are
+still empty, so running it twice changes nothing.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ from digest import clock
 from digest import issue as issues
 from digest.config import Config
 from digest.errors import NothingNew
-from digest.issue import Issue, IssueItem, Section
+from digest.issue import Issue, IssueItem
+from digest.models import Brief, Item
 from digest.select import select
 from digest.store import Store
 from digest.summarize import Summarizer, make_summarizer, summarize_cached
@@ -25,6 +27,7 @@ class DraftResult:
     added: int  # items added by this run
     cached: int  # briefs that came from the cache
     changed: bool  # whether the file was written
+    filled: int = 0  # items already in the draft whose empty brief this run wrote
 
 
 def make_draft(
@@ -34,40 +37,104 @@ def make_draft(
     existing = issues.for_date(all_issues, day)
     if existing and existing.status != "draft":
         return DraftResult(existing, 0, 0, False)  # approved or published: frozen
-    taken = {i for other in all_issues if other is not existing for i in other.item_ids}
+    taken = {i for other in all_issues if other is not existing for i in other.claimed_ids}
     current = existing or Issue(number=issues.draft_number(all_issues), date=day, name=config.title)
+    # A dropped item still counts against its section's cap: a drop is a decision, not a gap
+    # for the next-best item to fill.
     in_draft = {s.id: len(s.items) for s in current.sections}
-    selection = select(config, store.items(), day, taken | current.item_ids, in_draft)
+    for dropped in current.dropped:
+        if dropped.dropped_from:
+            in_draft[dropped.dropped_from] = in_draft.get(dropped.dropped_from, 0) + 1
+    selection = select(config, store.items(), day, taken | current.claimed_ids, in_draft)
     new_items = [item for section in config.sections for item in selection.items(section.id)]
-    if not new_items:
+    unfilled = _unfilled(current, store)
+    if not new_items and not unfilled:
         if existing:
             return DraftResult(existing, 0, 0, False)
         raise NothingNew(f"no new items for {day.isoformat()} — nothing to draft")
     summarizer = summarizer or make_summarizer(config)
-    briefs, cached = summarize_cached(
-        summarizer, new_items, store, config.summarizer.prompt_version, clock.now(config.timezone)
-    )
-    by_id = {
-        item.id: IssueItem.from_brief(item, b) for item, b in zip(new_items, briefs, strict=True)
-    }
+    to_summarize = new_items + [item for item, _ in unfilled]
+    now = clock.now(config.timezone)
+    version = config.summarizer.prompt_version
+    briefs, cached = summarize_cached(summarizer, to_summarize, store, version, now)
+    by_id = dict(zip((item.id for item in to_summarize), briefs, strict=True))
+    if existing is not None and existing.path is not None:
+        # Summarizing can take minutes: merge into the file as it is now, so an edit the editor
+        # saved meanwhile is kept, not overwritten by the copy read before.
+        current = issues.load(existing.path)
+        if current.status != "draft":
+            return DraftResult(current, 0, cached, False)  # approved meanwhile: frozen
+    filled = 0
+    for entry in current.items:
+        brief = by_id.get(entry.id)
+        if brief is not None and not has_brief(entry) and _says_something(brief):
+            fill_brief(entry, brief)
+            filled += 1
+    claimed = current.claimed_ids
+    added = 0
     for section_config in config.sections:
-        picked = [by_id[item.id] for item in selection.items(section_config.id)]
+        picked = [
+            c for c in selection.chosen.get(section_config.id, []) if c.item.id not in claimed
+        ]
         if not picked:
             continue
-        section = current.section(section_config.id)
-        if section is None:
-            section = Section(section_config.id, section_config.title)
-            _insert_in_config_order(current, section, config.section_ids)
-        section.items.extend(picked)
+        section = issues.ensure_section(
+            current, section_config.id, section_config.title, config.section_ids
+        )
+        for candidate in picked:
+            item = candidate.item
+            entry = IssueItem.from_brief(item, by_id[item.id])
+            # A Reddit thread or a post that links this item is shown as its discussion, as the
+            # reference issue does for EfficientNet.
+            entry.other_lines.extend(discussion_line(d) for d in candidate.discussions)
+            # Only a draft the editor already had gets the flag: a first draft is all new.
+            entry.new = existing is not None
+            section.items.append(entry)
+            added += 1
+    if not added and not filled:
+        return DraftResult(current, 0, cached, False)  # nothing could be filled: no write
     issues.save(current, config.issues_path)
-    return DraftResult(current, len(new_items), cached, True)
+    return DraftResult(current, added, cached, True, filled)
 
 
-def _insert_in_config_order(issue: Issue, section: Section, order: list[str]) -> None:
-    rank = {sid: n for n, sid in enumerate(order)}
-    position = len(issue.sections)
-    for index, other in enumerate(issue.sections):
-        if rank.get(other.id, len(order)) > rank[section.id]:
-            position = index
-            break
-    issue.sections.insert(position, section)
+def discussion_line(thread: Item) -> str:
+    where = "레딧" if thread.id.startswith("reddit:") else thread.source_id
+    facts = []
+    if thread.extra.get("score"):
+        facts.append(f"점수 {thread.extra['score']}")
+    if thread.extra.get("comments"):
+        facts.append(f"댓글 {thread.extra['comments']}")
+    tail = "".join(f" · {fact}" for fact in facts)
+    title = thread.title.replace("[", "\\[").replace("]", "\\]")
+    return f"- 토론: [{where}] [{title}]({thread.url}){tail}"
+
+
+def _says_something(brief: Brief) -> bool:
+    return any((brief.key_sentence, brief.summary, brief.significance, brief.glossary_note))
+
+
+def _unfilled(issue: Issue, store: Store) -> list[tuple[Item, IssueItem]]:
+    """Items in the draft with no brief at all, that the store knows well enough to summarize."""
+    found = []
+    for entry in issue.items:
+        if has_brief(entry):
+            continue
+        item = store.item(entry.id)
+        if item is not None and (item.summary or item.title):
+            found.append((item, entry))
+    return found
+
+
+def has_brief(entry: IssueItem) -> bool:
+    return any((entry.key_sentence, entry.summary, entry.significance, entry.glossary_note))
+
+
+def fill_brief(entry: IssueItem, brief: Brief) -> None:
+    """Write a brief's fields into an item, leaving the editor's note and free lines alone."""
+    entry.key_sentence = brief.key_sentence
+    entry.summary = brief.summary
+    entry.significance = brief.significance
+    entry.glossary_note = brief.glossary_note
+    entry.model = brief.model
+    entry.needs_review = brief.needs_review
+    entry.glossary_generated = brief.glossary_generated

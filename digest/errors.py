@@ -29,6 +29,7 @@ class FetchError(DigestError):
         super().__init__(message)
         self.url = url
         self.status = status
+        self.headers: dict[str, str] = {}  # response headers, when a server answered
 
 
 class TransientFetchError(FetchError):

@@ -6,7 +6,6 @@ per-host spacing, conditional GET and retries are decided once, here.
 
 from __future__ import annotations
 
-import gzip
 import threading
 import time
 import urllib.error
@@ -14,6 +13,7 @@ import urllib.request
 import zlib
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
+from typing import Any
 from urllib.parse import urlsplit
 
 from digest import __version__
@@ -26,6 +26,9 @@ MAX_REDIRECTS = 5
 RETRIES = 2  # after the first try; only for TransientFetchError
 RETRY_STATUSES = {429, 500, 502, 503, 504}
 MAX_RETRY_AFTER_S = 60.0
+# A body that trickles in is a failure too: the socket timeout alone resets on every byte.
+TOTAL_TIMEOUT_S = 60.0
+CHUNK_BYTES = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -42,8 +45,19 @@ class Response:
         return self.status == 304
 
 
+class _SchemeRedirect(Exception):
+    """A redirect away from http(s): file:, ftp: and friends are never followed."""
+
+
 class _BoundedRedirects(urllib.request.HTTPRedirectHandler):
     max_redirections = MAX_REDIRECTS
+
+    def redirect_request(
+        self, req: Any, fp: Any, code: int, msg: str, headers: Any, newurl: str
+    ) -> Any:
+        if urlsplit(newurl).scheme.lower() not in ("http", "https"):
+            raise _SchemeRedirect(newurl)
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
 
 
 @dataclass
@@ -53,9 +67,13 @@ class HttpClient:
     max_bytes: int = MAX_BODY_BYTES
     retries: int = RETRIES
     backoff_s: float = 1.0
+    # Whole-request deadline (connect + headers + body), whatever the server's pace.
+    total_timeout: float = TOTAL_TIMEOUT_S
     # Minimum seconds between two requests to one host. arXiv's terms ask for 3 s.
     host_spacing: dict[str, float] = field(default_factory=lambda: {"export.arxiv.org": 3.0})
     _last_request: dict[str, float] = field(default_factory=dict, repr=False)
+    # Hosts that said "no requests left until …" (X-Ratelimit-Remaining: 0 and -Reset).
+    _not_before: dict[str, float] = field(default_factory=dict, repr=False)
     _host_locks: dict[str, threading.Lock] = field(default_factory=dict, repr=False)
     _locks_guard: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -66,7 +84,9 @@ class HttpClient:
         etag: str | None = None,
         last_modified: str | None = None,
         headers: dict[str, str] | None = None,
+        data: bytes | None = None,
     ) -> Response:
+        """GET (or POST when `data` is given) with every rule of this module applied."""
         request_headers = {"User-Agent": self.user_agent, "Accept-Encoding": "gzip, deflate"}
         if etag:
             request_headers["If-None-Match"] = etag
@@ -76,19 +96,28 @@ class HttpClient:
         attempt = 0
         while True:
             try:
-                return self._get_once(url, request_headers)
+                return self._get_once(url, request_headers, data)
             except TransientFetchError as exc:
                 if attempt >= self.retries:
                     raise
                 attempt += 1
                 time.sleep(getattr(exc, "retry_after", None) or self.backoff_s * attempt)
 
-    def _get_once(self, url: str, headers: dict[str, str]) -> Response:
-        host = urlsplit(url).netloc
+    def post(self, url: str, data: bytes, headers: dict[str, str] | None = None) -> Response:
+        return self.get(url, headers=headers, data=data)
+
+    def _get_once(self, url: str, headers: dict[str, str], data: bytes | None) -> Response:
+        # Politeness is owed to the host, whatever the port or the case of the name.
+        host = (urlsplit(url).hostname or "").lower()
         with self._host_lock(host):  # one connection per host at a time
             self._wait_for_turn(host)
             try:
-                return self._open(url, headers)
+                response = self._open(url, headers, data)
+                self._note_rate_limit(host, response.headers)
+                return response
+            except FetchError as exc:
+                self._note_rate_limit(host, exc.headers)
+                raise
             finally:
                 self._last_request[host] = time.monotonic()
 
@@ -99,24 +128,36 @@ class HttpClient:
     def _wait_for_turn(self, host: str) -> None:
         spacing = self.host_spacing.get(host, 0.0)
         last = self._last_request.get(host)
+        delay = 0.0
         if spacing and last is not None:
             delay = spacing - (time.monotonic() - last)
-            if delay > 0:
-                time.sleep(delay)
+        delay = max(delay, self._not_before.get(host, 0.0) - time.monotonic())
+        if delay > 0:
+            time.sleep(min(delay, MAX_RETRY_AFTER_S))
 
-    def _open(self, url: str, headers: dict[str, str]) -> Response:
+    def _note_rate_limit(self, host: str, headers: dict[str, str]) -> None:
+        """Reddit's X-Ratelimit-Remaining/-Reset: with nothing left, wait for the reset."""
+        try:
+            remaining = float(headers.get("x-ratelimit-remaining", "") or "inf")
+            reset = float(headers.get("x-ratelimit-reset", "") or 0)
+        except ValueError:
+            return  # a header we cannot read is no reason to fail the fetch
+        if remaining < 1 and reset > 0:
+            self._not_before[host] = time.monotonic() + min(reset, MAX_RETRY_AFTER_S)
+
+    def _open(self, url: str, headers: dict[str, str], data: bytes | None = None) -> Response:
+        if urlsplit(url).scheme.lower() not in ("http", "https", "file"):
+            raise FetchError(f"{url}: not an http(s) url — fix the source's url", url=url)
         opener = urllib.request.build_opener(_BoundedRedirects())
-        request = urllib.request.Request(url, headers=headers)
+        request = urllib.request.Request(url, headers=headers, data=data)
+        deadline = time.monotonic() + self.total_timeout
         try:
             with opener.open(request, timeout=self.timeout) as raw:
-                body = raw.read(self.max_bytes + 1)
-                if len(body) > self.max_bytes:
-                    raise FetchError(
-                        f"{url}: body larger than {self.max_bytes // 1_000_000} MB — "
-                        "check the url points at a feed",
-                        url=url,
-                    )
-                body = _decode(body, raw.headers.get("Content-Encoding", ""), url)
+                declared = raw.headers.get("Content-Length", "")
+                if declared.isdigit() and int(declared) > self.max_bytes:
+                    raise _too_large(url, self.max_bytes)  # refused before a byte is read
+                body = _read_capped(raw, url, self.max_bytes, deadline)
+                body = _decode(body, raw.headers.get("Content-Encoding", ""), url, self.max_bytes)
                 return Response(
                     url=raw.geturl(),
                     status=getattr(raw, "status", 200) or 200,
@@ -133,13 +174,25 @@ class HttpClient:
                     body=b"",
                     etag=exc.headers.get("ETag"),
                     last_modified=exc.headers.get("Last-Modified"),
+                    headers={k.lower(): v for k, v in exc.headers.items()},
                 )
             message = f"HTTP {exc.code} {exc.reason}"
+            if exc.code in (301, 302, 303, 307, 308):
+                message += f" (more than {MAX_REDIRECTS} redirects, or a loop)"
+            error_headers = {k.lower(): v for k, v in (exc.headers or {}).items()}
             if exc.code in RETRY_STATUSES:
                 error = TransientFetchError(message, url=url, status=exc.code)
                 error.retry_after = _retry_after(exc.headers.get("Retry-After"))  # type: ignore[attr-defined]
+                error.headers = error_headers
                 raise error from None
-            raise FetchError(message, url=url, status=exc.code) from None
+            failure = FetchError(message, url=url, status=exc.code)
+            failure.headers = error_headers
+            raise failure from None
+        except _SchemeRedirect as exc:
+            raise FetchError(
+                f"{url}: redirected to {exc} — only http(s) is fetched; fix the source's url",
+                url=url,
+            ) from None
         except (TimeoutError, ConnectionError) as exc:
             raise TransientFetchError(f"{type(exc).__name__}: {exc}", url=url) from None
         except urllib.error.URLError as exc:
@@ -149,16 +202,45 @@ class HttpClient:
             raise FetchError(f"cannot reach {url}: {reason}", url=url) from None
 
 
-def _decode(body: bytes, encoding: str, url: str) -> bytes:
+def _read_capped(raw: Any, url: str, limit: int, deadline: float) -> bytes:
+    """Read the body in chunks: stop at the cap (never hold more) and at the deadline."""
+    chunks: list[bytes] = []
+    size = 0
+    read = getattr(raw, "read1", None) or raw.read
+    while True:
+        if time.monotonic() > deadline:
+            raise TransientFetchError(f"{url}: body still arriving at the deadline", url=url)
+        chunk = read(CHUNK_BYTES)
+        if not chunk:
+            break
+        size += len(chunk)
+        if size > limit:
+            raise _too_large(url, limit)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _too_large(url: str, limit: int) -> FetchError:
+    return FetchError(
+        f"{url}: body larger than {limit:,} bytes — check the url points at a feed", url=url
+    )
+
+
+def _decode(body: bytes, encoding: str, url: str, limit: int) -> bytes:
+    """Undo gzip/deflate, with the size cap applied to what comes out: 1 MB of gzip can be 1 GB."""
     encoding = encoding.lower().strip()
+    if encoding not in ("gzip", "deflate"):
+        return body
+    decoder = zlib.decompressobj(16 + zlib.MAX_WBITS if encoding == "gzip" else zlib.MAX_WBITS)
     try:
-        if encoding == "gzip":
-            return gzip.decompress(body)
-        if encoding == "deflate":
-            return zlib.decompress(body)
-    except (OSError, zlib.error) as exc:
+        decoded = decoder.decompress(body, limit + 1)
+    except zlib.error as exc:
         raise FetchError(f"{url}: broken {encoding} body ({exc})", url=url) from None
-    return body
+    if len(decoded) > limit:
+        raise _too_large(url, limit)
+    if not decoder.eof:
+        raise FetchError(f"{url}: broken {encoding} body (truncated)", url=url)
+    return decoded
 
 
 def _retry_after(value: str | None) -> float | None:

@@ -23,7 +23,19 @@ An issue file looks like this (the editor may change anything but the comments):
     - **[토막상식]** …
     - **[한마디]** the editor's own comment
 
-Lines inside an item that are none of these are kept as they are.
+    ## 뺀 항목
+    <!-- dropped -->
+
+    ### [A dropped item](https://…)
+    <!-- item: https://… | source: aws-ml | section: aws -->
+
+Lines inside an item that are none of these are kept as they are. The item mark may carry
+`model: …`, `section: …` (where a dropped item came from) and the flags `검토 필요` (the model's
+brief needs a look), `생성 토막상식` (the model wrote the 토막상식, not the curated glossary) and
+`새 항목` (appended by a re-draft after the editor had the draft).
+Items under the `<!-- dropped -->` heading were dropped by the editor: they are not in the issue,
+are never proposed again, and `digest review keep` brings them back with their text. The front
+matter may hold `keywords:` and, once published and corrected, `corrections:` ({at, what}).
 """
 
 from __future__ import annotations
@@ -51,6 +63,10 @@ FIELD_LABELS = {
 }
 LABEL_FIELDS = {label: name for name, label in FIELD_LABELS.items()}
 NEEDS_REVIEW = "검토 필요"
+NEW_FLAG = "새 항목"
+GENERATED_FLAG = "생성 토막상식"  # the 토막상식 was proposed by the model, not the glossary
+DROPPED_TITLE = "뺀 항목"
+DROPPED_MARK = "<!-- dropped -->"
 
 _FIELD_LINE = re.compile(r"^- \*\*\[(?P<label>[^\]]+)\]\*\*\s?(?P<text>.*)$")
 _SECTION_MARK = re.compile(r"^<!-- section: (?P<id>[\w-]+) -->$")
@@ -77,6 +93,9 @@ class IssueItem:
     note: str = ""
     needs_review: bool = False
     model: str = ""
+    glossary_generated: bool = False  # the model proposed the 토막상식 (생성 토막상식)
+    new: bool = False  # appended by a re-draft after the editor had the draft (새 항목)
+    dropped_from: str = ""  # the section a dropped item came from
     other_lines: list[str] = field(default_factory=list)  # the editor's free text, kept verbatim
 
     @classmethod
@@ -92,6 +111,7 @@ class IssueItem:
             glossary_note=brief.glossary_note,
             needs_review=brief.needs_review,
             model=brief.model,
+            glossary_generated=brief.glossary_generated,
         )
 
 
@@ -103,6 +123,14 @@ class Section:
 
 
 @dataclass
+class Correction:
+    """A change made to a published issue: when, and what it touched."""
+
+    at: str
+    what: str
+
+
+@dataclass
 class Issue:
     number: int
     date: date
@@ -111,6 +139,8 @@ class Issue:
     sections: list[Section] = field(default_factory=list)
     keywords: list[str] = field(default_factory=list)
     published_at: str | None = None
+    dropped: list[IssueItem] = field(default_factory=list)  # the editor's drops, kept whole
+    corrections: list[Correction] = field(default_factory=list)
     path: Path | None = None
 
     @property
@@ -124,6 +154,11 @@ class Issue:
     @property
     def item_ids(self) -> set[str]:
         return {item.id for item in self.items}
+
+    @property
+    def claimed_ids(self) -> set[str]:
+        """Ids this issue has decided on: its items and the ones its editor dropped."""
+        return self.item_ids | {item.id for item in self.dropped}
 
     def section(self, section_id: str) -> Section | None:
         return next((s for s in self.sections if s.id == section_id), None)
@@ -141,21 +176,38 @@ def to_markdown(issue: Issue) -> str:
         front["keywords"] = list(issue.keywords)
     if issue.published_at:
         front["published_at"] = issue.published_at
+    if issue.corrections:
+        front["corrections"] = [{"at": c.at, "what": c.what} for c in issue.corrections]
     out = ["---", yaml.safe_dump(front, allow_unicode=True, sort_keys=False).strip(), "---"]
     out += [f"# {issue.title}", ""]
     for section in issue.sections:
         out += [f"## {section.title}", f"<!-- section: {section.id} -->", ""]
         for item in section.items:
-            out += _item_lines(item)
+            out += item_lines(item)
+    if issue.dropped:
+        out += [f"## {DROPPED_TITLE}", DROPPED_MARK, ""]
+        for item in issue.dropped:
+            out += item_lines(item)
     return "\n".join(out).rstrip("\n") + "\n"
 
 
-def _item_lines(item: IssueItem) -> list[str]:
+def item_markdown(item: IssueItem) -> str:
+    """One item as it stands in the file: what `digest review edit N` opens."""
+    return "\n".join(item_lines(item)).rstrip("\n") + "\n"
+
+
+def item_lines(item: IssueItem) -> list[str]:
     mark = [f"item: {item.id}", f"source: {item.source_id}"]
+    if item.dropped_from:
+        mark.append(f"section: {item.dropped_from}")
     if item.model:
         mark.append(f"model: {item.model}")
     if item.needs_review:
         mark.append(NEEDS_REVIEW)
+    if item.glossary_generated:
+        mark.append(GENERATED_FLAG)
+    if item.new:
+        mark.append(NEW_FLAG)
     lines = [f"### [{_escape_title(item.title)}]({item.url})", f"<!-- {' | '.join(mark)} -->", ""]
     if item.key_sentence:
         lines += [f"> {_one_line(item.key_sentence)}", ""]
@@ -216,11 +268,41 @@ def _issue_from_front(front: dict[str, Any], where: str) -> Issue:
         status=status,
         keywords=[str(k) for k in front.get("keywords") or []],
         published_at=str(front["published_at"]) if front.get("published_at") else None,
+        corrections=_corrections(front.get("corrections"), where),
     )
 
 
-def _parse_body(issue: Issue, lines: list[str], where: str, first_line: int) -> None:
-    section: Section | None = None
+def _corrections(value: Any, where: str) -> list[Correction]:
+    if not value:
+        return []
+    if not isinstance(value, list) or not all(
+        isinstance(c, dict) and "at" in c and "what" in c for c in value
+    ):
+        raise IssueFileError(
+            f"{where}: corrections: must be a list of {{at: …, what: …}} entries — "
+            "fix or remove that key"
+        )
+    return [Correction(at=str(c["at"]), what=str(c["what"])) for c in value]
+
+
+def parse_items(text: str, where: str = "<item>") -> list[IssueItem]:
+    """Items written as in an issue file, without front matter or section heading."""
+    bin_ = Section(id="items", title="items")
+    holder = Issue(0, date.min, "")
+    _parse_body(holder, text.splitlines(), where, 1, start=bin_)
+    if holder.sections or holder.dropped:
+        raise IssueFileError(
+            f"{where}: a '## ' heading inside an item — remove it; move items between sections "
+            "with `digest review move N --to M --section ID`"
+        )
+    return bin_.items
+
+
+def _parse_body(
+    issue: Issue, lines: list[str], where: str, first_line: int, start: Section | None = None
+) -> None:
+    section: Section | None = start
+    dropped_bin: Section | None = None
     item: IssueItem | None = None
     for offset, raw in enumerate(lines):
         line = raw.rstrip()
@@ -231,9 +313,20 @@ def _parse_body(issue: Issue, lines: list[str], where: str, first_line: int) -> 
             section, item = Section(id="", title=line[3:].strip()), None
             issue.sections.append(section)
             continue
-        if section is not None and not section.id and (m := _SECTION_MARK.match(line)):
-            section.id = m["id"]
-            continue
+        if section is not None and not section.id and not section.items:
+            if line == DROPPED_MARK:
+                # This heading is the bin of dropped items, not a section of the issue.
+                issue.sections.remove(section)
+                if dropped_bin is not None:
+                    raise IssueFileError(
+                        f"{where}:{lineno}: a second '{DROPPED_MARK}' heading — merge the two"
+                    )
+                dropped_bin = section
+                section.id = "dropped"
+                continue
+            if m := _SECTION_MARK.match(line):
+                section.id = m["id"]
+                continue
         if line.startswith("### "):
             if section is None:
                 raise IssueFileError(f"{where}:{lineno}: an item before any '## section' heading")
@@ -253,9 +346,11 @@ def _parse_body(issue: Issue, lines: list[str], where: str, first_line: int) -> 
                 )
             continue
         _parse_item_line(item, line)
+    if dropped_bin is not None:
+        issue.dropped = dropped_bin.items
     for section in issue.sections:
         section.id = section.id or _slug(section.title)
-    for item in issue.items:
+    for item in [*issue.items, *issue.dropped, *(start.items if start else [])]:
         while item.other_lines and not item.other_lines[-1].strip():
             item.other_lines.pop()
 
@@ -270,8 +365,14 @@ def _parse_item_line(item: IssueItem, line: str) -> None:
                 item.source_id = value
             elif key == "model":
                 item.model = value
+            elif key == "section":
+                item.dropped_from = value
             elif part == NEEDS_REVIEW:
                 item.needs_review = True
+            elif part == NEW_FLAG:
+                item.new = True
+            elif part == GENERATED_FLAG:
+                item.glossary_generated = True
         return
     if line.startswith("> ") and not item.key_sentence:
         item.key_sentence = line[2:].strip()
@@ -307,6 +408,13 @@ def load_all(issues_dir: Path) -> list[Issue]:
 
 def save(issue: Issue, issues_dir: Path) -> Path:
     path = issues_dir / file_name(issue.number)
+    mine = issue.path is not None and issue.path.resolve() == path.resolve()
+    if path.exists() and not mine:
+        # Two drafts never claim one number: writing here would erase another issue's file.
+        raise IssueFileError(
+            f"{path}: already holds another issue, so {issue.date.isoformat()} cannot take "
+            f"number {issue.number} — give one of them a free number: in its front matter"
+        )
     atomic_write(path, to_markdown(issue))
     if issue.path and issue.path != path and issue.path.exists():
         issue.path.unlink()  # renumbered at publish: the draft file becomes the issue file
@@ -330,6 +438,33 @@ def next_number(issues: list[Issue]) -> int:
 def draft_number(issues: list[Issue]) -> int:
     """A new draft takes a number no other file has; publish may move it down to close gaps."""
     return max((i.number for i in issues), default=0) + 1
+
+
+def expected_number(all_issues: list[Issue], issue: Issue) -> int:
+    """The number a draft will get: drafts are published oldest first after the last issue."""
+    if issue.status == "published":
+        return issue.number
+    waiting = sorted(
+        (i for i in all_issues if i.status != "published"), key=lambda i: (i.date, i.number)
+    )
+    ahead = next((n for n, i in enumerate(waiting) if i.date == issue.date), len(waiting))
+    return next_number(all_issues) + ahead
+
+
+def ensure_section(issue: Issue, section_id: str, title: str, order: list[str]) -> Section:
+    """The issue's section `section_id`, made in feeds.yaml's order when it has none yet."""
+    found = issue.section(section_id)
+    if found is not None:
+        return found
+    section = Section(section_id, title)
+    rank = {sid: n for n, sid in enumerate(order)}
+    position = len(issue.sections)
+    for index, other in enumerate(issue.sections):
+        if rank.get(other.id, len(order)) > rank.get(section_id, len(order)):
+            position = index
+            break
+    issue.sections.insert(position, section)
+    return section
 
 
 def with_status(issue: Issue, status: str, **changes: Any) -> Issue:

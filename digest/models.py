@@ -63,6 +63,7 @@ class Brief:
     glossary_note: str = ""  # 토막상식
     model: str = ""  # which backend/model wrote it
     needs_review: bool = False  # 검토 필요
+    glossary_generated: bool = False  # the 토막상식 was proposed by the model, not curated
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

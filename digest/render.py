@@ -1,37 +1,58 @@
 """`site/` from published issues: Jinja templates, Markdown through markdown-it-py (raw HTML
-off), and an atomic swap so the folder on disk is always a complete build."""
+off), incremental by a manifest of inputs, and an atomic swap so the folder on disk is always
+one complete build.
+
+A build plans every page with the key of its inputs (`site_pages.plan`), starts the new folder
+as hard links to the current site, renders only pages whose key changed, and swaps it in.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import subprocess
+import sys
 import tempfile
-from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markdown_it import MarkdownIt
+from markdown_it.common.utils import escapeHtml
 from markupsafe import Markup
 
-from digest import issue as issues
 from digest.config import Config
 from digest.issue import Issue
+from digest.site_cache import IssueCache
+
+if TYPE_CHECKING:
+    from digest.site_pages import Page
+from digest.site_manifest import Manifest, hash_bytes
 
 BUNDLED_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 # Raw HTML off: nothing from a feed or a model can inject markup.
 _markdown = MarkdownIt("commonmark", {"html": False, "linkify": False})
+# Text with none of these characters has no inline Markdown (no emphasis, code, link, autolink,
+# entity, escape or line break), so escaping it gives exactly what markdown-it would: most
+# Korean briefs take this path, which makes a 1,000-issue build several times faster.
+_INLINE_SYNTAX = frozenset("\\`*_[]<&!~\n\r")
 
 
+@lru_cache(maxsize=65536)
 def markdown_inline(text: str) -> Markup:
+    if _INLINE_SYNTAX.isdisjoint(text):
+        return Markup(escapeHtml(text))
     return Markup(_markdown.renderInline(text))
 
 
 def template_env(config: Config) -> Environment:
     """User templates (feeds.yaml's templates_dir) first, then the bundled ones."""
-    search = [p for p in (config.path(config.templates_dir), BUNDLED_TEMPLATES) if p.is_dir()]
     env = Environment(
-        loader=FileSystemLoader([str(p) for p in search]),
+        loader=FileSystemLoader([str(p) for p in template_dirs(config)]),
         autoescape=select_autoescape(["html", "j2", "xml"]),
         undefined=StrictUndefined,
         trim_blocks=True,
@@ -43,73 +64,182 @@ def template_env(config: Config) -> Environment:
     return env
 
 
+def template_dirs(config: Config) -> list[Path]:
+    return [p for p in (config.path(config.templates_dir), BUNDLED_TEMPLATES) if p.is_dir()]
+
+
 @dataclass(frozen=True)
 class BuildResult:
     output: Path
-    pages: int
+    pages: int  # pages in the site
     issues: int
+    rendered: int = 0  # pages rendered by this build; the rest were unchanged and kept
+
+
+@dataclass(frozen=True)
+class SourceIssue:
+    """An issue with the hash of its file's bytes: what a page made from it depends on."""
+
+    issue: Issue
+    digest: str
 
 
 def issue_url(issue: Issue) -> str:
     return f"issues/{issue.number:04d}/"
 
 
-def build_site(config: Config, *, include_drafts: bool = False) -> BuildResult:
-    all_issues = issues.load_all(config.issues_path)
-    shown = [i for i in all_issues if i.status == "published" or include_drafts]
-    shown.sort(key=lambda i: (i.number, i.date))
-    env = template_env(config)
+def load_issues(config: Config, *, include_drafts: bool) -> list[SourceIssue]:
+    """Published issues (drafts too when asked), by number, each with its file's hash."""
+    folder = config.issues_path
+    if not folder.is_dir():
+        return []
+    cache = _issue_cache(config.state_path).start()
+    loaded = []
+    for path in sorted(folder.glob("[0-9][0-9][0-9][0-9].md")):
+        data = path.read_bytes()
+        digest = hash_bytes(data)
+        issue = cache.parse(data, digest, path)
+        if issue.status == "published" or include_drafts:
+            loaded.append(SourceIssue(issue, digest))
+    with contextlib.suppress(OSError):  # a read-only state folder costs only the shortcut
+        cache.save()
+    loaded.sort(key=lambda s: (s.issue.number, s.issue.date))
+    return loaded
+
+
+def _issue_cache(state_dir: Path) -> IssueCache:
+    cache = _CACHES.get(state_dir)
+    if cache is None:
+        cache = _CACHES[state_dir] = IssueCache(state_dir)
+    return cache
+
+
+_CACHES: dict[Path, IssueCache] = {}
+
+
+def build_site(config: Config, *, include_drafts: bool = False, full: bool = False) -> BuildResult:
+    """Render the site into a hidden sibling folder and swap it in; re-render only what changed
+    unless `full`."""
+    from digest.site_pages import plan  # the page list imports this module's helpers
+
     output = config.site_path
     output.parent.mkdir(parents=True, exist_ok=True)
+    previous = None if full else Manifest.read(output)
     staging = Path(tempfile.mkdtemp(dir=output.parent, prefix=f".{output.name}.building-"))
-    pages = 0
     try:
-        for index, current in enumerate(shown):
-            context = {
-                "issue": current,
-                "root": "../../",
-                "previous": shown[index - 1] if index > 0 else None,
-                "next": shown[index + 1] if index + 1 < len(shown) else None,
-                "issue_url": issue_url,
-            }
-            _write(staging / issue_url(current) / "index.html", env, "issue.html.j2", context)
-            pages += 1
-        latest = shown[-1] if shown else None
-        home = {
-            "latest": latest,
-            "recent": list(reversed(shown))[: config.site.recent],
-            "root": "",
-            "issue_url": issue_url,
-        }
-        _write(staging / "index.html", env, "index.html.j2", home)
-        pages += 1
+        # Linking the current tree is disk work (a mkdir per page folder) and reading the
+        # issues is CPU work: the two overlap.
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            linked = pool.submit(_link_tree, output, staging) if previous else None
+            shown = load_issues(config, include_drafts=include_drafts)
+            site = plan(config, shown, template_env(config))
+            if linked is not None:
+                linked.result()
+        if previous is not None:
+            _remove_stale(staging, set(previous.pages) - {page.path for page in site.pages})
+            if previous.settings != site.settings:
+                previous = None  # templates, settings or code changed: every page may differ
+        manifest = Manifest(site.settings)
+        todo = []
+        for page in site.pages:
+            manifest.pages[page.path] = page.key
+            unchanged = previous is not None and previous.pages.get(page.path) == page.key
+            if not (unchanged and (staging / page.path).is_file()):
+                todo.append(page)
+        _render_pages(todo, staging)
+        rendered = len(todo)
         _copy_static(config, staging)
-        _swap_into_place(staging, output)
+        manifest.write(staging)
+        _swap_into_place(staging, output, pages=len(site.pages))
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    return BuildResult(output, pages, len(shown))
+    return BuildResult(output, len(site.pages), len(shown), rendered)
 
 
-def _write(path: Path, env: Environment, template: str, context: Mapping[str, object]) -> None:
+def _render_pages(todo: list[Page], staging: Path) -> None:
+    # A second process was tried: on a busy two-core machine it gained nothing (the build is
+    # as much disk as Jinja), so pages render in order, in this process.
+    for page in todo:
+        _write_new(staging / page.path, page.render())
+
+
+def _write_new(path: Path, text: str) -> None:
+    """Write a fresh file: the staging tree shares inodes with the live site, so a file is
+    unlinked first, never overwritten in place (that would change the live site too)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(env.get_template(template).render(**context), encoding="utf-8")
+    path.unlink(missing_ok=True)
+    path.write_text(text, encoding="utf-8")
+
+
+def _link_tree(source: Path, target: Path) -> None:
+    """Start the new build as hard links to the current one: instant, and no disk copy."""
+    for folder, _, files in os.walk(source):
+        rel = Path(folder).relative_to(source)
+        (target / rel).mkdir(parents=True, exist_ok=True)
+        for name in files:
+            try:
+                os.link(Path(folder) / name, target / rel / name)
+            except OSError:  # a filesystem without hard links: copy instead
+                shutil.copy2(Path(folder) / name, target / rel / name)
+
+
+def _remove_stale(staging: Path, paths: set[str]) -> None:
+    """Pages the last build made and this one does not (a removed issue or keyword)."""
+    for path in sorted(paths):
+        page = staging / path
+        page.unlink(missing_ok=True)
+        folder = page.parent
+        while folder != staging and not any(folder.iterdir()):
+            folder.rmdir()
+            folder = folder.parent
 
 
 def _copy_static(config: Config, staging: Path) -> None:
     for base in (BUNDLED_TEMPLATES, config.path(config.templates_dir)):
         static = base / "static"
-        if static.is_dir():
-            shutil.copytree(static, staging, dirs_exist_ok=True)
+        if not static.is_dir():
+            continue
+        for path in static.rglob("*"):
+            if path.is_file():
+                _write_bytes_new(staging / path.relative_to(static), path.read_bytes())
 
 
-def _swap_into_place(staging: Path, output: Path) -> None:
+def _write_bytes_new(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.unlink(missing_ok=True)
+    path.write_bytes(data)
+
+
+def _swap_into_place(staging: Path, output: Path, *, pages: int) -> None:
     """Replace `output` with the finished build; a crash leaves the old or the new, whole."""
     os.chmod(staging, 0o755)
+    for leftover in output.parent.glob(f".{output.name}.old-*"):
+        _remove(leftover, later=True)  # a retired build a killed process left behind
     if not output.exists():
         os.replace(staging, output)
         return
     retired = output.with_name(f".{output.name}.old-{os.getpid()}")
     os.replace(output, retired)
     os.replace(staging, output)
-    shutil.rmtree(retired, ignore_errors=True)
+    _remove(retired, later=pages > DEFER_REMOVAL_PAGES)
+
+
+# Removing a retired tree of thousands of folders costs seconds of rmdir on a busy disk, and
+# the new site is already in place by then: past this size a detached process removes it, so
+# `digest build` returns as soon as the swap is done.
+DEFER_REMOVAL_PAGES = 500
+
+
+def _remove(folder: Path, *, later: bool) -> None:
+    if not later:
+        shutil.rmtree(folder, ignore_errors=True)
+        return
+    code = "import shutil, sys; shutil.rmtree(sys.argv[1], ignore_errors=True)"
+    subprocess.Popen(
+        [sys.executable, "-c", code, str(folder)],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,  # outlives the build and ignores its Ctrl-C
+    )

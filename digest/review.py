@@ -1,24 +1,53 @@
 """Editor operations on a draft. They never lose an editor's text: every change goes through
-the issue file (parse → change → atomic write), which is also what a hand edit touches."""
+the issue file (parse → change → atomic write), which is also what a hand edit touches.
+
+Items are addressed as `digest review list` numbers them: the items of the issue 1, 2, 3… in
+section order, then the dropped ones, continuing the count; reserves (eligible, left out by
+selection) are R1, R2…, best score first.
+"""
 
 from __future__ import annotations
 
+import re
+from collections import Counter
+from dataclasses import dataclass, field
 from datetime import date
+from html.parser import HTMLParser
+from urllib.parse import urlsplit
 
 from digest import clock
 from digest import issue as issues
 from digest.config import Config
-from digest.errors import DigestError, NothingNew
-from digest.issue import Issue
+from digest.draft import fill_brief
+from digest.errors import EXIT_USAGE, DigestError, FetchError, NothingNew
+from digest.fetch.normalize import canonical_id, canonical_url
+from digest.glossary import find_term
+from digest.http import HttpClient
+from digest.issue import Issue, IssueItem, Section
+from digest.models import Brief, Item
+from digest.select import Candidate, select
+from digest.store import Store
+from digest.summarize import Summarizer, make_summarizer, summarize_cached
+
+EDITOR_SOURCE = "editor"  # source id of an item the editor added by hand
+PAGE_TIMEOUT_S = 10.0  # `review add` waits this long for a page; the item is added anyway
+MAX_DESCRIPTION = 2000
 
 
+class ReviewError(DigestError):
+    """Bad input to an editor command (unknown N, a section that does not exist, …)."""
+
+    exit_code = EXIT_USAGE
+
+
+# finding the issue -----------------------------------------------------------------------------
 def find_draft(config: Config, day: date | None = None) -> Issue:
     """The draft for `day`, or the newest unpublished issue."""
     all_issues = issues.load_all(config.issues_path)
     if day is not None:
         found = issues.for_date(all_issues, day)
         if found is None:
-            raise DigestError(
+            raise NothingNew(
                 f"no issue for {day.isoformat()} in {config.issues_path} — "
                 f"run `digest draft --date {day.isoformat()}` first"
             )
@@ -29,15 +58,381 @@ def find_draft(config: Config, day: date | None = None) -> Issue:
     return max(drafts, key=lambda i: (i.date, i.number))
 
 
-def approve(config: Config, day: date | None = None) -> Issue:
+def find_published(config: Config, number: int) -> Issue:
+    found = [i for i in issues.published(issues.load_all(config.issues_path)) if i.number == number]
+    if not found:
+        raise ReviewError(
+            f"no published issue 제 {number:04d}호 in {config.issues_path} — "
+            "see site/ or issues/ for the numbers"
+        )
+    return found[0]
+
+
+def find_editable(config: Config, day: date | None) -> Issue:
     draft = find_draft(config, day)
     if draft.status == "published":
-        raise DigestError(f"제 {draft.number:04d}호 is already published; nothing to approve")
+        raise ReviewError(
+            f"제 {draft.number:04d}호 ({draft.date}) is published — correct it with "
+            f"`digest review edit --published {draft.number}`"
+        )
+    return draft
+
+
+def expected_title(config: Config, issue: Issue) -> str:
+    """The title with the number the draft will get when published."""
+    number = issues.expected_number(issues.load_all(config.issues_path), issue)
+    return issues.issue_title(number, issue.date, issue.name)
+
+
+# numbering -------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Ref:
+    n: int
+    item: IssueItem
+    section: Section | None  # None for a dropped item
+
+    @property
+    def dropped(self) -> bool:
+        return self.section is None
+
+
+def numbered(issue: Issue) -> list[Ref]:
+    refs = [Ref(0, item, section) for section in issue.sections for item in section.items]
+    refs += [Ref(0, item, None) for item in issue.dropped]
+    return [Ref(n, ref.item, ref.section) for n, ref in enumerate(refs, 1)]
+
+
+def resolve(issue: Issue, n: int) -> Ref:
+    refs = numbered(issue)
+    if not 1 <= n <= len(refs):
+        span = f"1–{len(refs)}" if refs else "no items"
+        raise ReviewError(
+            f"no item {n} in the draft for {issue.date} (it has {span}) — see `digest review list`"
+        )
+    return refs[n - 1]
+
+
+def resolve_live(issue: Issue, n: int) -> Ref:
+    ref = resolve(issue, n)
+    if ref.dropped:
+        raise ReviewError(
+            f"item {n} ({ref.item.title}) is dropped — bring it back first with "
+            f"`digest review keep {n}`"
+        )
+    return ref
+
+
+# flags -----------------------------------------------------------------------------------------
+def item_flags(item: IssueItem, store: Store | None, prompt_version: str) -> list[str]:
+    """What the editor should know at a glance: 검토 필요, 새 항목, generated 토막상식, edited."""
+    flags = []
+    if item.needs_review:
+        flags.append(issues.NEEDS_REVIEW)
+    if item.new:
+        flags.append(issues.NEW_FLAG)
+    if item.glossary_note and item.glossary_generated:
+        flags.append("generated 토막상식")
+    if is_edited(item, store, prompt_version):
+        flags.append("edited")
+    if item.note:
+        flags.append("한마디")
+    return flags
+
+
+def is_edited(item: IssueItem, store: Store | None, prompt_version: str) -> bool:
+    """Whether the brief differs from what the model wrote (the cached brief for the item)."""
+    if item.other_lines:
+        return True
+    if store is None or not item.model:
+        return False  # no model wrote it, so there is nothing to compare with
+    source = store.item(item.id)
+    if source is None:
+        return False
+    brief = store.cached_brief(source.content_hash, item.model, prompt_version)
+    if brief is None:
+        return False
+    written = (item.key_sentence, item.summary, item.significance, item.glossary_note)
+    original = (brief.key_sentence, brief.summary, brief.significance, brief.glossary_note)
+    return written != tuple(" ".join(text.split()) for text in original)
+
+
+# the operations --------------------------------------------------------------------------------
+def approve(config: Config, day: date | None = None) -> Issue:
+    draft = find_editable(config, day)
+    if not draft.items:
+        raise ReviewError(
+            f"the draft for {draft.date} has no items — `digest review keep` one or "
+            "`digest review add URL` before approving"
+        )
     draft.status = "approved"
+    for item in draft.items:
+        item.new = False  # the editor has seen them now
     issues.save(draft, config.issues_path)
     return draft
 
 
+def drop(config: Config, day: date | None, n: int) -> IssueItem:
+    draft = find_editable(config, day)
+    ref = resolve_live(draft, n)
+    assert ref.section is not None
+    ref.section.items.remove(ref.item)
+    ref.item.dropped_from = ref.section.id
+    draft.dropped.append(ref.item)
+    issues.save(draft, config.issues_path)
+    return ref.item
+
+
+def keep(config: Config, day: date | None, which: str) -> IssueItem:
+    """Bring back dropped item N, or reserve RN (summarized now, from the cache if it can)."""
+    draft = find_editable(config, day)
+    if re.fullmatch(r"[Rr]\d+", which):
+        item = _keep_reserve(config, draft, int(which[1:]))
+        draft = _fresh(config, draft, item.id)
+        section_id, item.dropped_from = item.dropped_from, ""
+        _section_for(config, draft, section_id).items.append(item)
+    elif which.isdigit():
+        item = _keep_dropped(config, draft, int(which))
+    else:
+        raise ReviewError(f"{which!r} is not an item — use a number N or a reserve RN (R1, R2…)")
+    issues.save(draft, config.issues_path)
+    return item
+
+
+def _keep_dropped(config: Config, draft: Issue, n: int) -> IssueItem:
+    ref = resolve(draft, n)
+    if not ref.dropped:
+        raise ReviewError(
+            f"item {n} ({ref.item.title}) is in the draft already — `keep` brings back a "
+            "dropped item or a reserve RN (see `digest review list --reserves`)"
+        )
+    item = ref.item
+    draft.dropped.remove(item)
+    section_id = item.dropped_from if item.dropped_from in config.section_ids else None
+    section = _section_for(config, draft, section_id or config.section_ids[0])
+    item.dropped_from = ""
+    section.items.append(item)
+    return item
+
+
+def _keep_reserve(config: Config, draft: Issue, r: int) -> IssueItem:
+    with Store(config.state_path) as store:
+        found = reserves(config, store, draft)
+        if not 1 <= r <= len(found):
+            span = f"R1–R{len(found)}" if found else "none"
+            raise ReviewError(
+                f"no reserve R{r} for {draft.date} (there are {span}) — "
+                "see `digest review list --reserves`"
+            )
+        candidate = found[r - 1].item
+        brief = _summarize(config, store, candidate)
+    entry = IssueItem.from_brief(candidate, brief)
+    entry.dropped_from = candidate.section_id  # where it goes, once the draft is read again
+    return entry
+
+
+def reserves(config: Config, store: Store, draft: Issue) -> list[Candidate]:
+    """What selection leaves out of this draft, best first: the editor's R1, R2…"""
+    all_issues = issues.load_all(config.issues_path)
+    taken = {i for other in all_issues if other.date != draft.date for i in other.claimed_ids}
+    in_draft = {s.id: len(s.items) for s in draft.sections}
+    selection = select(config, store.items(), draft.date, taken | draft.claimed_ids, in_draft)
+    left_out = [c for chosen in selection.chosen.values() for c in chosen] + selection.reserves
+    return sorted(left_out, key=lambda c: (-c.score, c.item.id))
+
+
+def move(config: Config, day: date | None, n: int, to: int, section_id: str | None) -> Ref:
+    """Put item N at number `to`, in its own section or in section `section_id`."""
+    draft = find_editable(config, day)
+    ref = resolve_live(draft, n)
+    assert ref.section is not None
+    if section_id is not None:
+        _check_section(config, section_id)
+    target_id = section_id or ref.section.id
+    ref.section.items.remove(ref.item)
+    target = _section_for(config, draft, target_id)
+    base = 0
+    for section in draft.sections:
+        if section is target:
+            break
+        base += len(section.items)
+    low, high = base + 1, base + len(target.items) + 1
+    if not low <= to <= high:
+        hint = (
+            f" — to move it into another section add --section ID ({', '.join(config.section_ids)})"
+            if section_id is None
+            else ""
+        )
+        raise ReviewError(
+            f"--to {to}: item {n} can go to {low}–{high} in {target.title}{hint}"
+            if low != high
+            else f"--to {to}: item {n} can only go to {low} in {target.title}{hint}"
+        )
+    target.items.insert(to - base - 1, ref.item)
+    _drop_empty_sections(draft)
+    issues.save(draft, config.issues_path)
+    return Ref(to, ref.item, target)
+
+
+def note(config: Config, day: date | None, n: int, text: str) -> IssueItem:
+    """The editor's own comment (한마디); an empty text removes it."""
+    draft = find_editable(config, day)
+    ref = resolve_live(draft, n)
+    ref.item.note = " ".join(text.split())
+    issues.save(draft, config.issues_path)
+    return ref.item
+
+
+@dataclass(frozen=True)
+class Regenerated:
+    item: IssueItem
+    replaced: list[str]  # the brief lines that were there before, so no text vanishes unseen
+
+
+def regen(
+    config: Config,
+    day: date | None,
+    n: int,
+    model: str | None = None,
+    summarizer: Summarizer | None = None,
+) -> Regenerated:
+    """Summarize item N again, replacing its cached brief; the 한마디 and free lines stay."""
+    draft = find_editable(config, day)
+    ref = resolve_live(draft, n)
+    if model:
+        settings = config.summarizer.model_copy(update={"model": model})
+        config = config.model_copy(update={"summarizer": settings})
+    with Store(config.state_path) as store:
+        source = store.item(ref.item.id)
+        if source is None:
+            raise ReviewError(
+                f"item {n} ({ref.item.title}) is not in the store, so there is nothing to "
+                f"summarize — edit it with `digest review edit {n}`"
+            )
+        writer = summarizer or make_summarizer(config)
+        brief = writer.summarize([source])[0]
+        # Overwrite the cache entry: the old brief is discarded, the next draft reuses this one.
+        store.cache_brief(
+            source.content_hash,
+            writer.model_id,
+            config.summarizer.prompt_version,
+            brief,
+            clock.now(config.timezone),
+        )
+    # Summarizing may take a while: apply the brief to the file as it is now.
+    draft = find_editable(config, day)
+    now = next(
+        (r.item for r in numbered(draft) if r.item.id == ref.item.id and not r.dropped), None
+    )
+    if now is None:
+        raise ReviewError(
+            f"item {n} left the draft while it was summarized — see `digest review list`"
+        )
+    before = issues.item_lines(now)
+    fill_brief(now, brief)
+    now.new = False
+    issues.save(draft, config.issues_path)
+    after = set(issues.item_lines(now))
+    gone = [line for line in before if line.startswith(("> ", "- **[")) and line not in after]
+    return Regenerated(now, gone)
+
+
+def add(
+    config: Config,
+    day: date | None,
+    url: str,
+    *,
+    section_id: str | None = None,
+    title: str | None = None,
+    note_text: str | None = None,
+    http: HttpClient | None = None,
+) -> tuple[IssueItem, str]:
+    """A hand-picked item; returns it and a warning ("" when the page was read)."""
+    if urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).netloc:
+        raise ReviewError(f"{url!r} is not an http(s) URL — give the page's https://… address")
+    if section_id is not None:
+        _check_section(config, section_id)
+    draft = find_editable(config, day)
+    ident = canonical_id(url)
+    for other in issues.load_all(config.issues_path):
+        if ident in other.claimed_ids:
+            where = "this draft" if other.date == draft.date else f"제 {other.number:04d}호"
+            raise ReviewError(
+                f"{url} is already in {where} — `digest review list` shows it "
+                "(a dropped one comes back with `digest review keep N`)"
+            )
+    page, warning = read_page(url, http)
+    section = section_id or _guess_section(config, url)
+    item = Item(
+        id=ident,
+        title=" ".join((title or page.title or url).split()),
+        url=canonical_url(url),
+        source_id=EDITOR_SOURCE,
+        section_id=section,
+        summary=page.description,
+    )
+    now = clock.now(config.timezone)
+    with Store(config.state_path) as store:
+        # Stored like a fetched item, so `regen` and a re-draft can summarize it again.
+        store.add_items([item], now)
+        brief = _summarize(config, store, item) if item.summary else Brief()
+    entry = IssueItem.from_brief(item, brief)
+    entry.needs_review = entry.needs_review or not item.summary
+    entry.note = " ".join((note_text or "").split())
+    draft = _fresh(config, draft, ident)
+    _section_for(config, draft, section).items.append(entry)
+    issues.save(draft, config.issues_path)
+    return entry, warning
+
+
+@dataclass(frozen=True)
+class Keywords:
+    current: list[str]
+    suggested: list[str]
+
+
+def keywords(
+    config: Config, day: date | None, action: str | None = None, words: tuple[str, ...] = ()
+) -> Keywords:
+    """Show, add or remove the issue's 키워드; suggestions come from the glossary and arXiv."""
+    draft = find_editable(config, day) if action else find_draft(config, day)
+    if action == "add":
+        for word in (" ".join(w.split()) for w in words):
+            if word and word.casefold() not in {k.casefold() for k in draft.keywords}:
+                draft.keywords.append(word)
+    elif action == "remove":
+        known = {k.casefold(): k for k in draft.keywords}
+        missing = [w for w in words if w.casefold() not in known]
+        if missing:
+            raise ReviewError(
+                f"no keyword {', '.join(map(repr, missing))} in the draft for {draft.date} — "
+                f"it has: {', '.join(draft.keywords) or 'none'}"
+            )
+        gone = {w.casefold() for w in words}
+        draft.keywords = [k for k in draft.keywords if k.casefold() not in gone]
+    if action:
+        issues.save(draft, config.issues_path)
+    return Keywords(list(draft.keywords), suggest_keywords(config, draft))
+
+
+def suggest_keywords(config: Config, draft: Issue, limit: int = 12) -> list[str]:
+    counts: Counter[str] = Counter()
+    with Store(config.state_path) as store:
+        for entry in draft.items:
+            text = " ".join((entry.title, entry.key_sentence, entry.summary))
+            explained: set[str] = set()
+            # Every glossary term the item mentions, not just the first (bounded by the glossary).
+            while term := find_term(text, exclude=explained):
+                explained.add(term.term)
+                counts[term.term] += 1
+            source = store.item(entry.id)
+            for category in (source.extra.get("categories") or []) if source else []:
+                counts[str(category)] += 1
+    have = {k.casefold() for k in draft.keywords}
+    ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    return [word for word, _ in ranked if word.casefold() not in have][:limit]
+
+
+# publishing ------------------------------------------------------------------------------------
 def publish(config: Config, draft: Issue, *, require_approval: bool = True) -> Issue:
     """Freeze a draft as the next numbered issue. Publishing a published issue changes nothing."""
     if draft.status == "published":
@@ -45,7 +440,7 @@ def publish(config: Config, draft: Issue, *, require_approval: bool = True) -> I
     if require_approval and draft.status != "approved":
         raise DigestError(
             f"the draft for {draft.date.isoformat()} is not approved — review it, then run "
-            "`digest review approve` (or set auto_publish: true in feeds.yaml)"
+            "`digest review approve` (or `digest publish --force`, or auto_publish: true)"
         )
     all_issues = issues.load_all(config.issues_path)
     later = [i for i in issues.published(all_issues) if i.date > draft.date]
@@ -56,13 +451,151 @@ def publish(config: Config, draft: Issue, *, require_approval: bool = True) -> I
             "oldest first or delete this one"
         )
     number = issues.next_number(all_issues)
-    clash = next((i for i in all_issues if i.number == number and i is not draft), None)
-    if clash and clash.date != draft.date:
+    clash = next((i for i in all_issues if i.number == number and i.date != draft.date), None)
+    if clash:
         # An unpublished draft holds the number: it moves past every existing number.
         clash.number = issues.draft_number(all_issues)
         issues.save(clash, config.issues_path)
     draft.number = number
     draft.status = "published"
     draft.published_at = clock.now(config.timezone).isoformat(timespec="seconds")
+    for item in draft.items:
+        item.new = False
     issues.save(draft, config.issues_path)
     return draft
+
+
+# reading a page for `add` ----------------------------------------------------------------------
+@dataclass
+class Page:
+    title: str = ""
+    description: str = ""
+
+
+class _PageMeta(HTMLParser):
+    """<title>, og:title, and the description meta tags of an HTML page."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.meta: dict[str, str] = {}
+        self.title: list[str] = []
+        self._in_title = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = {k.lower(): v or "" for k, v in attrs}
+        if tag == "title":
+            self._in_title = True
+        elif tag == "meta":
+            name = (values.get("property") or values.get("name") or "").lower()
+            if name and "content" in values:
+                self.meta.setdefault(name, values["content"])
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "title":
+            self._in_title = False
+
+    def handle_data(self, data: str) -> None:
+        if self._in_title:
+            self.title.append(data)
+
+
+def parse_page(html: str) -> Page:
+    parser = _PageMeta()
+    parser.feed(html)
+    parser.close()
+    meta = parser.meta
+    title = meta.get("og:title") or meta.get("twitter:title") or "".join(parser.title)
+    description = (
+        meta.get("og:description")
+        or meta.get("description")
+        or meta.get("twitter:description")
+        or ""
+    )
+    return Page(" ".join(title.split()), " ".join(description.split())[:MAX_DESCRIPTION])
+
+
+def read_page(url: str, http: HttpClient | None = None) -> tuple[Page, str]:
+    """The page's title and description, or an empty Page and why it could not be read."""
+    client = http or HttpClient(timeout=PAGE_TIMEOUT_S, retries=0)
+    try:
+        response = client.get(url)
+    except FetchError as exc:
+        return Page(), f"could not read {url} ({exc}); added with the title you gave or the URL"
+    kind = response.headers.get("content-type", "")
+    if kind and "html" not in kind:
+        return Page(), f"{url} is {kind.split(';')[0]}, not a web page; no description read"
+    charset = re.search(r"charset=([\w-]+)", kind)
+    try:
+        text = response.body.decode(charset.group(1) if charset else "utf-8", errors="replace")
+    except LookupError:
+        text = response.body.decode("utf-8", errors="replace")
+    return parse_page(text), ""
+
+
+# helpers ---------------------------------------------------------------------------------------
+def _fresh(config: Config, draft: Issue, adding: str) -> Issue:
+    """The draft as its file is now, after slow work (a page read, a model call) on a copy."""
+    fresh = find_editable(config, draft.date)
+    if adding in fresh.claimed_ids:
+        raise ReviewError(f"{adding} was added to the draft meanwhile — see `digest review list`")
+    return fresh
+
+
+def _check_section(config: Config, section_id: str) -> None:
+    if section_id not in config.section_ids:
+        raise ReviewError(
+            f"no section {section_id!r} in feeds.yaml — use one of: {', '.join(config.section_ids)}"
+        )
+
+
+def _section_for(config: Config, draft: Issue, section_id: str) -> Section:
+    title = next((s.title for s in config.sections if s.id == section_id), section_id)
+    return issues.ensure_section(draft, section_id, title, config.section_ids)
+
+
+def _drop_empty_sections(draft: Issue) -> None:
+    draft.sections = [s for s in draft.sections if s.items]
+
+
+def _guess_section(config: Config, url: str) -> str:
+    """The section whose sources live on the same site, else the first section."""
+    host = (urlsplit(url).hostname or "").removeprefix("www.")
+    for section in config.sections:
+        for source in section.sources:
+            source_host = (urlsplit(source.url).hostname or "").removeprefix("www.")
+            if source_host and (host == source_host or host.endswith("." + source_host)):
+                return section.id
+    known = {"arxiv.org": "arxiv", "reddit.com": "reddit"}
+    for site, section_id in known.items():
+        if (host == site or host.endswith("." + site)) and section_id in config.section_ids:
+            return section_id
+    return config.section_ids[0]
+
+
+def _summarize(config: Config, store: Store, item: Item) -> Brief:
+    summarizer = make_summarizer(config)
+    briefs, _ = summarize_cached(
+        summarizer, [item], store, config.summarizer.prompt_version, clock.now(config.timezone)
+    )
+    return briefs[0] if briefs else Brief(needs_review=True)
+
+
+@dataclass
+class Listing:
+    """The draft as `digest review list` shows it."""
+
+    issue: Issue
+    title: str  # with the number it will get
+    rows: list[tuple[Ref, list[str]]] = field(default_factory=list)
+    reserves: list[Candidate] = field(default_factory=list)
+
+
+def listing(config: Config, day: date | None, with_reserves: bool = False) -> Listing:
+    issue = find_draft(config, day)
+    result = Listing(issue, expected_title(config, issue))
+    with Store(config.state_path) as store:
+        version = config.summarizer.prompt_version
+        result.rows = [(ref, item_flags(ref.item, store, version)) for ref in numbered(issue)]
+        if with_reserves and issue.status != "published":
+            result.reserves = reserves(config, store, issue)
+    return result

@@ -1,18 +1,35 @@
-"""Which stored items make an issue: date window, dedup against other issues, ranking, caps.
+"""Which stored items make an issue: eligibility, dedup, ranking, caps, grouping.
 
-Every decision is kept with its reason, so `--explain` and the editor's reserves can show why an
-item is in or out.
+The route, in order:
+1. eligibility — not in another issue, inside the date window, not stickied, over the source's
+   `min_score` and `min_relevance` (fetch kept everything; the rules live here, so an item can
+   be judged again when they change);
+2. dedup — one item per canonical id, url or arXiv id, so an edited title or a changed GUID is
+   still the same story;
+3. ranking — interests, cross-mentions (other sources linking it), arXiv announce type, Reddit
+   score and comments, freshness; every addend is kept as a reason for `--explain`;
+4. caps — `max_items` per section, the rest are the editor's reserves;
+5. grouping — a Reddit thread or blog post that links an item chosen in this issue becomes that
+   item's discussion (`Candidate.discussions`, and `Candidate.discusses` on the thread).
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+import re
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from digest.config import Config
+from digest.config import Config, SourceConfig
+from digest.fetch.normalize import ARXIV_ID, canonical_url
 from digest.models import Item
+
+# arXiv announce types: a new paper is news, a cross-list a little less, a new version of an
+# old paper rarely is.
+ANNOUNCE_BONUS = {"new": 0.5, "cross": 0.25, "replace": -0.5, "replace-cross": -0.5}
+HREF = re.compile(r"""https?://[^\s"'<>()\[\]]+""", re.I)
 
 
 @dataclass(frozen=True)
@@ -20,6 +37,25 @@ class Candidate:
     item: Item
     score: float
     reasons: tuple[str, ...] = ()
+    relevance: float = 0.0  # summed weight of the interests it matched
+    # Threads and posts elsewhere that link this item (best first) …
+    discussions: tuple[Item, ...] = ()
+    # … and, on such a thread, the id of the item it discusses.
+    discusses: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.item.id,
+            "title": self.item.title,
+            "url": self.item.url,
+            "source_id": self.item.source_id,
+            "section_id": self.item.section_id,
+            "score": self.score,
+            "relevance": self.relevance,
+            "reasons": list(self.reasons),
+            "discussions": [d.id for d in self.discussions],
+            "discusses": self.discusses or None,
+        }
 
 
 @dataclass
@@ -32,21 +68,132 @@ class Selection:
         return [c.item for c in self.chosen.get(section_id, [])]
 
 
-def score(item: Item, day_end: datetime) -> Candidate:
-    """Higher is better: freshness, then community interest where the source has it."""
+# matching ---------------------------------------------------------------------------------
+def _pattern(term: str) -> re.Pattern[str]:
+    """Latin terms match whole words (plural allowed); Korean ones inside words (강화학습은)."""
+    escaped = re.escape(term.lower())
+    if term.isascii():
+        return re.compile(rf"(?<![a-z0-9]){escaped}(?:s|es)?(?![a-z0-9])")
+    return re.compile(escaped)
+
+
+def interests_of(item: Item, interests: dict[str, float]) -> list[tuple[str, float]]:
+    """The interests an item's title and summary match, each once, in feeds.yaml order."""
+    text = f"{item.title}\n{item.summary}".lower()
+    return [(term, weight) for term, weight in interests.items() if _pattern(term).search(text)]
+
+
+def keys(item: Item) -> set[str]:
+    """Every name the same story goes by: id, canonical url, arXiv id."""
+    found = {item.id}
+    if item.url.startswith(("http://", "https://")):
+        found.add(canonical_url(item.url))
+    paper = item.extra.get("arxiv_id") or _arxiv(item.url)
+    if paper:
+        found.add(f"arxiv:{paper}")
+    return found
+
+
+def links(item: Item) -> set[str]:
+    """Keys of what an item points at: its link out, urls and arXiv ids in its text."""
+    text = " ".join((str(item.extra.get("link") or ""), item.summary, item.html))
+    found = {f"arxiv:{m.group(1)}" for m in ARXIV_ID.finditer(text)}
+    for url in HREF.findall(text):
+        found.add(canonical_url(url.rstrip(".,;:")))
+    return found - keys(item)
+
+
+def _arxiv(url: str) -> str | None:
+    match = ARXIV_ID.search(url)
+    return match.group(1) if match else None
+
+
+# scoring -----------------------------------------------------------------------------------
+def score(
+    item: Item,
+    day_end: datetime,
+    interests: dict[str, float] | None = None,
+    mentioned_by: set[str] | None = None,
+    config: Config | None = None,
+) -> Candidate:
+    """Higher is better; each addend leaves a reason behind."""
+    interest_weight = config.select.interest_weight if config else 1.0
+    cross_weight = config.select.cross_mention if config else 1.5
     reasons = []
     value = 0.0
+    matched = interests_of(item, interests or {})
+    relevance = sum(weight for _, weight in matched)
+    if matched:
+        value += interest_weight * relevance
+        terms = ", ".join(f"{term} (+{weight * interest_weight:g})" for term, weight in matched)
+        reasons.append(f"interests: {terms}")
+    if mentioned_by:
+        bonus = cross_weight * len(mentioned_by)
+        value += bonus
+        reasons.append(f"linked by {', '.join(sorted(mentioned_by))} (+{bonus:g})")
+    announce = str(item.extra.get("announce_type") or "")
+    if announce in ANNOUNCE_BONUS:
+        value += ANNOUNCE_BONUS[announce]
+        reasons.append(f"arXiv {announce} ({ANNOUNCE_BONUS[announce]:+g})")
+    votes = _int(item.extra.get("score"))
+    if votes > 0:
+        bonus = math.log10(1 + votes)
+        value += bonus
+        reasons.append(f"reddit score {votes} (+{bonus:.2f})")
+    comments = _int(item.extra.get("comments"))
+    if comments > 0:
+        bonus = 0.5 * math.log10(1 + comments)
+        value += bonus
+        reasons.append(f"{comments} comments (+{bonus:.2f})")
     if item.published:
         age_days = max(0.0, (day_end - item.published).total_seconds() / 86400)
         freshness = 1.0 / (1.0 + age_days)
         value += freshness
         reasons.append(f"freshness {freshness:.2f} ({age_days:.1f} days old)")
-    votes = int(item.extra.get("score", 0) or 0)
-    if votes > 0:
-        bonus = math.log10(1 + votes)
-        value += bonus
-        reasons.append(f"reddit score {votes} (+{bonus:.2f})")
-    return Candidate(item, round(value, 4), tuple(reasons))
+    return Candidate(item, round(value, 4), tuple(reasons), relevance)
+
+
+def _int(value: Any) -> int:
+    try:
+        return int(value or 0)
+    except (TypeError, ValueError):
+        return 0
+
+
+# eligibility --------------------------------------------------------------------------------
+def _ineligible(
+    item: Item,
+    source: SourceConfig | None,
+    relevance: float,
+    taken: set[str],
+    sections: set[str],
+    day_end: datetime,
+    day_start: datetime | None,
+    window: int | None,
+) -> str | None:
+    """Why an item cannot be in this issue, or None."""
+    shown = keys(item) & taken
+    if shown:
+        if str(item.extra.get("announce_type", "")).startswith("replace"):
+            return "a new version of a paper already in an issue"
+        return "already in an issue"
+    if item.section_id not in sections:
+        return f"section {item.section_id!r} is not in feeds.yaml"
+    if item.published and item.published >= day_end:
+        return "published after this issue's day"
+    if day_start and item.published and item.published < day_start:
+        return f"older than {window} days"
+    if item.extra.get("stickied"):
+        return "stickied (a moderators' notice, not news)"
+    if source is not None:
+        votes = item.extra.get("score")
+        if source.min_score and votes is not None and _int(votes) < source.min_score:
+            return f"score {_int(votes)} under min_score {source.min_score}"
+        if relevance < source.min_relevance:
+            return f"off-topic: interests weigh {relevance:g}, under min_relevance " + (
+                f"{source.min_relevance:g}"
+            )
+    return None
 
 
 def select(
@@ -66,30 +213,103 @@ def select(
     window = config.select.window_days
     day_start = day_end - timedelta(days=window + 1) if window else None
     already_in_draft = already_in_draft or {}
+    sources = {source.id: source for _, source in config.sources}
+    taken_keys = set(taken) | {canonical_url(t) for t in taken if t.startswith("http")}
     selection = Selection(chosen={s.id: [] for s in config.sections})
-    eligible = []
+    eligible: list[Item] = []
     for item in candidates:
-        if item.id in taken:
-            selection.rejected.append((item, "already in an issue"))
-        elif item.section_id not in selection.chosen:
-            selection.rejected.append((item, f"section {item.section_id!r} is not in feeds.yaml"))
-        elif item.published and item.published >= day_end:
-            selection.rejected.append((item, "published after this issue's day"))
-        elif day_start and item.published and item.published < day_start:
-            selection.rejected.append((item, f"older than {window} days"))
+        relevance = sum(w for _, w in interests_of(item, config.interests))
+        why = _ineligible(
+            item,
+            sources.get(item.source_id),
+            relevance,
+            taken_keys,
+            set(selection.chosen),
+            day_end,
+            day_start,
+            window,
+        )
+        if why:
+            selection.rejected.append((item, why))
         else:
-            eligible.append(score(item, day_end))
-    eligible.sort(key=lambda c: (-c.score, c.item.id))
-    seen: set[str] = set()
-    for candidate in eligible:
-        item = candidate.item
-        if item.id in seen:
-            continue
-        seen.add(item.id)
-        cap = config.section(item.section_id).max_items
-        chosen = selection.chosen[item.section_id]
-        if len(chosen) + already_in_draft.get(item.section_id, 0) < cap:
+            eligible.append(item)
+    mentions = _mentions(eligible)
+    ranked = [
+        score(item, day_end, config.interests, mentions.get(item.id), config) for item in eligible
+    ]
+    ranked.sort(key=lambda c: (-c.score, c.item.id))
+    kept = _dedup(ranked, selection)
+    for candidate in kept:
+        section_id = candidate.item.section_id
+        chosen = selection.chosen[section_id]
+        cap = config.section(section_id).max_items
+        if len(chosen) + already_in_draft.get(section_id, 0) < cap:
             chosen.append(candidate)
         else:
             selection.reserves.append(candidate)
+    if config.select.group_discussions:
+        _group(selection)
     return selection
+
+
+def _mentions(items: list[Item]) -> dict[str, set[str]]:
+    """item id → the other sources whose items link it."""
+    owner: dict[str, Item] = {}
+    for item in items:
+        for key in keys(item):
+            owner.setdefault(key, item)
+    found: dict[str, set[str]] = {}
+    for item in items:
+        for key in links(item):
+            target = owner.get(key)
+            if target is not None and target.source_id != item.source_id:
+                found.setdefault(target.id, set()).add(item.source_id)
+    return found
+
+
+def _dedup(ranked: list[Candidate], selection: Selection) -> list[Candidate]:
+    """The best-scored of each story; the others are rejected, naming the one kept."""
+    seen: dict[str, str] = {}
+    kept = []
+    for candidate in ranked:
+        names = keys(candidate.item)
+        first = next((seen[k] for k in names if k in seen), None)
+        if first is not None:
+            if first != candidate.item.id:
+                selection.rejected.append((candidate.item, f"same story as {first}"))
+            continue
+        for name in names:
+            seen[name] = candidate.item.id
+        kept.append(candidate)
+    return kept
+
+
+def _group(selection: Selection) -> None:
+    """Attach threads and posts that link a chosen item to it, as its discussion."""
+    chosen = [c for section in selection.chosen.values() for c in section]
+    owner = {key: c.item for c in chosen for key in keys(c.item)}
+    attached: dict[str, list[Item]] = {}
+    discusses: dict[str, str] = {}
+    for candidate in chosen + selection.reserves:  # best first within each list
+        item = candidate.item
+        if item.id.startswith("arxiv:"):
+            continue  # a paper is discussed; it does not discuss
+        # A blog linking its own archive is not a discussion: only another source's link is.
+        targets = (owner[k] for k in sorted(links(item)) if k in owner)
+        target = next((t for t in targets if t.source_id != item.source_id), None)
+        if target is not None and target.id != item.id:
+            attached.setdefault(target.id, []).append(item)
+            discusses[item.id] = target.id
+    if not discusses:
+        return
+
+    def regroup(candidate: Candidate) -> Candidate:
+        return replace(
+            candidate,
+            discussions=tuple(attached.get(candidate.item.id, ())),
+            discusses=discusses.get(candidate.item.id, ""),
+        )
+
+    for section_id, section in selection.chosen.items():
+        selection.chosen[section_id] = [regroup(c) for c in section]
+    selection.reserves = [regroup(c) for c in selection.reserves]

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import stat
 import tempfile
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -215,7 +216,12 @@ class Store:
             "SELECT data FROM briefs WHERE item_hash = ? AND model = ? AND prompt_version = ?",
             (item_hash, model, prompt_version),
         ).fetchone()
-        return Brief.from_json(json.loads(row[0])) if row else None
+        if not row:
+            return None
+        try:
+            return Brief.from_json(json.loads(row[0]))
+        except (ValueError, TypeError, KeyError):
+            return None  # a damaged cache entry is a miss: the brief is simply made again
 
     def cache_brief(
         self, item_hash: str, model: str, prompt_version: str, brief: Brief, at: datetime
@@ -260,7 +266,25 @@ def atomic_write(path: Path, data: str | bytes) -> None:
             handle.write(payload)
             handle.flush()
             os.fsync(handle.fileno())
+        # mkstemp makes the file 0600: keep the mode a plain write would give (or had).
+        os.chmod(tmp, _mode_for(path))
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _mode_for(path: Path) -> int:
+    try:
+        return stat.S_IMODE(path.stat().st_mode)
+    except FileNotFoundError:
+        return 0o666 & ~_UMASK
+
+
+def _current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _current_umask()

@@ -116,16 +116,95 @@ _items = st.builds(
     glossary_note=st.one_of(st.just(""), _text),
     note=st.one_of(st.just(""), _text),
     needs_review=st.booleans(),
+    model=st.sampled_from(["", "extractive"]),
+    glossary_generated=st.booleans(),
+    new=st.booleans(),
+    other_lines=st.lists(_text.map(lambda t: "- " + t), max_size=2),
+)
+_dropped = st.builds(
+    IssueItem,
+    id=st.from_regex(r"https://example\.org/d/[a-z0-9]{1,12}", fullmatch=True),
+    title=_text.filter(lambda t: not t.endswith("\\")),
+    url=st.from_regex(r"https://example\.org/d/[a-z0-9]{1,12}", fullmatch=True),
+    source_id=st.from_regex(r"[a-z][a-z0-9-]{0,10}", fullmatch=True),
+    summary=st.one_of(st.just(""), _text),
+    note=st.one_of(st.just(""), _text),
+    dropped_from=st.sampled_from(["arxiv", "google"]),
+)
+_corrections = st.lists(
+    st.builds(issues.Correction, at=st.just("2026-11-24T09:00:00+09:00"), what=_text),
+    max_size=2,
 )
 
 
 @settings(max_examples=60, deadline=None)
-@given(items=st.lists(_items, min_size=1, max_size=4), number=st.integers(1, 9999))
-def test_write_then_parse_gives_back_the_issue(items: list[IssueItem], number: int) -> None:
+@given(
+    items=st.lists(_items, min_size=1, max_size=4),
+    dropped=st.lists(_dropped, max_size=2),
+    keywords=st.lists(_text, max_size=3),
+    corrections=_corrections,
+    number=st.integers(1, 9999),
+)
+def test_write_then_parse_gives_back_the_issue(
+    items: list[IssueItem],
+    dropped: list[IssueItem],
+    keywords: list[str],
+    corrections: list[issues.Correction],
+    number: int,
+) -> None:
     original = Issue(
-        number, date(2026, 11, 23), "뉴랄브리핑", sections=[Section("arxiv", "arXiv", items)]
+        number,
+        date(2026, 11, 23),
+        "뉴랄브리핑",
+        sections=[Section("arxiv", "arXiv", items)],
+        dropped=dropped,
+        keywords=keywords,
+        corrections=corrections,
     )
     text = issues.to_markdown(original)
     parsed = issues.parse(text)
     assert [vars(i) for i in parsed.items] == [vars(i) for i in original.items]
+    assert [vars(i) for i in parsed.dropped] == [vars(i) for i in original.dropped]
+    assert (parsed.keywords, parsed.corrections) == (keywords, corrections)
     assert issues.to_markdown(parsed) == text
+
+
+def test_dropped_items_live_under_their_own_heading() -> None:
+    text = EDITED + (
+        "\n## 뺀 항목\n<!-- dropped -->\n\n"
+        "### [Dropped](https://example.org/d)\n"
+        "<!-- item: https://example.org/d | source: aws-ml | section: aws | 새 항목 -->\n\n"
+        "- **[한마디]** 이건 뺌\n"
+    )
+    parsed = issues.parse(text)
+    assert [s.id for s in parsed.sections] == ["google", "reddit"]
+    assert parsed.dropped[0].dropped_from == "aws" and parsed.dropped[0].new
+    assert parsed.dropped[0].note == "이건 뺌"
+    assert "https://example.org/d" in parsed.claimed_ids - parsed.item_ids
+    assert issues.to_markdown(parsed) == text
+
+
+def test_one_item_parses_on_its_own() -> None:
+    item = issues.parse_items(issues.item_markdown(issues.parse(EDITED).items[0]))
+    assert [vars(i) for i in item] == [vars(issues.parse(EDITED).items[0])]
+    with pytest.raises(IssueFileError, match="heading inside an item"):
+        issues.parse_items("## 섹션\n### [a](https://example.org/a)\n")
+
+
+def test_two_issues_never_claim_one_number(tmp_path: Path) -> None:
+    first = Issue(3, date(2026, 11, 1), "뉴랄브리핑")
+    issues.save(first, tmp_path)
+    second = Issue(3, date(2026, 11, 2), "뉴랄브리핑")
+    with pytest.raises(IssueFileError, match="already holds another issue"):
+        issues.save(second, tmp_path)
+    assert issues.load(tmp_path / "0003.md").date == date(2026, 11, 1)
+
+
+def test_a_draft_shows_the_number_it_will_get() -> None:
+    one = Issue(1, date(2026, 11, 1), "뉴랄브리핑", status="published")
+    later = Issue(5, date(2026, 11, 3), "뉴랄브리핑")
+    sooner = Issue(4, date(2026, 11, 2), "뉴랄브리핑", status="approved")
+    everything = [one, sooner, later]
+    assert issues.expected_number(everything, sooner) == 2
+    assert issues.expected_number(everything, later) == 3
+    assert issues.expected_number(everything, one) == 1

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+
+from conftest import CliResult, Newsroom
 
 from digest.config import Config
 from digest.models import Item
@@ -70,3 +74,215 @@ def test_no_window_keeps_old_items_and_draft_counts_toward_the_cap(tmp_path: Pat
     assert len(select(config(tmp_path, window=None), old, DAY, set()).items("blog")) == 2
     partly_full = select(config(tmp_path, window=None), old, DAY, set(), {"blog": 1})
     assert [i.id for i in partly_full.items("blog")] == ["a"]
+
+
+# ranking, relevance, dedup and grouping ------------------------------------------------------
+INTERESTS = {"강화학습": 2, "reinforcement learning": 2, "딥 러닝": 2, "AI": 1, "LLM": 1}
+
+
+def ranked_config(tmp_path: Path, **source_fields: object) -> Config:
+    return Config.model_validate(
+        {
+            "interests": INTERESTS,
+            "select": {"window_days": 3},
+            "sections": [
+                {"id": "blog", "title": "블로그", "max_items": 3,
+                 "sources": [{"id": "b", "type": "rss", "url": "x", **source_fields},
+                             {"id": "kr", "type": "rss", "url": "k", "min_relevance": 1}]},
+                {"id": "arxiv", "title": "arXiv", "max_items": 3,
+                 "sources": [{"id": "ax", "type": "arxiv", "url": "a", "query": "cat:cs.LG"}]},
+                {"id": "reddit", "title": "레딧", "max_items": 3,
+                 "sources": [{"id": "r", "type": "reddit", "url": "y", "min_score": 10}]},
+            ],
+            "base_dir": tmp_path,
+        }
+    )  # fmt: skip
+
+
+def post(
+    ident: str,
+    title: str,
+    hours_ago: float = 2,
+    source: str = "b",
+    section: str = "blog",
+    summary: str = "",
+    url: str = "",
+    **extra: object,
+) -> Item:
+    published = datetime(2026, 11, 23, 12, tzinfo=UTC) - timedelta(hours=hours_ago)
+    return Item(
+        ident,
+        title,
+        url or f"https://e.org/{ident}",
+        source,
+        section,
+        published,
+        summary=summary,
+        extra=dict(extra),
+    )
+
+
+def paper(ident: str, announce: str = "new", hours_ago: float = 2, title: str = "A paper") -> Item:
+    return post(
+        f"arxiv:{ident}",
+        title,
+        hours_ago,
+        "ax",
+        "arxiv",
+        url=f"https://arxiv.org/abs/{ident}",
+        arxiv_id=ident,
+        announce_type=announce,
+    )
+
+
+def test_interests_rank_korean_and_english_on_title_and_summary(tmp_path: Path) -> None:
+    posts = [
+        post("plain", "A new optimizer", hours_ago=1),
+        post("kr", "강화학습으로 로봇 걷기", hours_ago=5),
+        post("en", "Notes", hours_ago=5, summary="We study reinforcement learning for LLMs."),
+    ]
+    picked = select(ranked_config(tmp_path), posts, DAY, set())
+    chosen = picked.chosen["blog"]
+    assert [c.item.id for c in chosen] == ["en", "kr", "plain"]
+    assert chosen[0].relevance == 3  # "reinforcement learning" 2 + "LLM" (plural) 1
+    assert chosen[0].reasons[0] == "interests: reinforcement learning (+2), LLM (+1)"
+    assert chosen[1].reasons[0] == "interests: 강화학습 (+2)"
+    assert not any("interests" in r for r in chosen[2].reasons)
+
+
+def test_latin_interests_match_whole_words_only(tmp_path: Path) -> None:
+    picked = select(ranked_config(tmp_path), [post("x", "Maintaining a rail yard")], DAY, set())
+    assert picked.chosen["blog"][0].relevance == 0  # "AI" inside "Maintaining" is no match
+
+
+def test_cross_mentions_lift_a_paper_others_discuss(tmp_path: Path) -> None:
+    quiet = paper("2611.00001", hours_ago=1)
+    discussed = paper("2611.00002", hours_ago=6)
+    thread = post(
+        "reddit:abc", "[R] this paper", 3, "r", "reddit", score=50,
+        link="https://arxiv.org/pdf/2611.00002v2",
+    )  # fmt: skip
+    blog = post("blogpost", "Our work", 3, summary="See arXiv:2611.00002 for details.")
+    picked = select(ranked_config(tmp_path), [quiet, discussed, thread, blog], DAY, set())
+    top = picked.chosen["arxiv"][0]
+    assert top.item.id == "arxiv:2611.00002"
+    assert "linked by b, r (+3)" in top.reasons
+
+
+def test_announce_types_rank_new_over_cross_over_replace(tmp_path: Path) -> None:
+    papers = [paper("2611.00003", "replace"), paper("2611.00004", "cross"), paper("2611.00005")]
+    picked = select(ranked_config(tmp_path), papers, DAY, set())
+    assert [c.item.extra["announce_type"] for c in picked.chosen["arxiv"]] == [
+        "new",
+        "cross",
+        "replace",
+    ]
+    assert "arXiv replace (-0.5)" in picked.chosen["arxiv"][2].reasons
+
+
+def test_a_replaced_paper_already_shown_is_not_news_again(tmp_path: Path) -> None:
+    replaced = paper("2611.00006", "replace")
+    picked = select(ranked_config(tmp_path), [replaced], DAY, {"arxiv:2611.00006"})
+    assert picked.rejected == [(replaced, "a new version of a paper already in an issue")]
+
+
+def test_reddit_comments_count_and_score_and_sticky_filters(tmp_path: Path) -> None:
+    posts = [
+        post("reddit:a", "many votes", 2, "r", "reddit", score=300, comments=2),
+        post("reddit:b", "busy thread", 2, "r", "reddit", score=300, comments=400),
+        post("reddit:c", "low", 2, "r", "reddit", score=3, comments=0),
+        post("reddit:d", "rules", 2, "r", "reddit", score=900, stickied=True),
+    ]
+    picked = select(ranked_config(tmp_path), posts, DAY, set())
+    assert [i.id for i in picked.items("reddit")] == ["reddit:b", "reddit:a"]
+    assert "400 comments (+1.30)" in picked.chosen["reddit"][0].reasons
+    assert dict((i.id, why) for i, why in picked.rejected) == {
+        "reddit:c": "score 3 under min_score 10",
+        "reddit:d": "stickied (a moderators' notice, not news)",
+    }
+
+
+def test_min_relevance_keeps_the_film_review_of_a_mixed_blog_out(tmp_path: Path) -> None:
+    from feeds_helpers import feed, source
+
+    from digest.fetch import rss
+
+    items = rss.parse(feed("written-by-us/korean-blog-mixed.xml"), source(id="kr"), "blog")
+    assert len(items) == 3
+    picked = select(ranked_config(tmp_path), items, DAY, set())
+    assert [i.title for i in picked.items("blog")] == [
+        "딥 러닝의 블랙 박스 열어보기",
+        "페이스북, AI의 직관적 물리학 체계 실험",
+    ]
+    ((review, why),) = picked.rejected
+    assert review.title == "THE HUNT (JAGTEN)"
+    assert why == "off-topic: interests weigh 0, under min_relevance 1"
+
+
+def test_dedup_survives_an_edited_title_and_a_changed_guid(tmp_path: Path) -> None:
+    first = post("guid-1", "Scaling laws", 3, url="https://e.org/p?utm_source=x#top")
+    edited = post("guid-2", "Scaling laws, revisited", 2, url="https://e.org/p")
+    picked = select(ranked_config(tmp_path), [first, edited], DAY, set())
+    assert picked.items("blog") == [edited]
+    assert picked.rejected == [(first, "same story as guid-2")]
+    # Across runs too: the url was in an issue under its old id.
+    again = select(ranked_config(tmp_path), [edited], DAY, {"https://e.org/p"})
+    assert again.rejected == [(edited, "already in an issue")]
+
+
+def test_a_thread_linking_a_chosen_paper_becomes_its_discussion(tmp_path: Path) -> None:
+    linked = paper("2611.00007")
+    other = paper("2611.00008")
+    thread = post(
+        "reddit:t1", "[D] thoughts?", 3, "r", "reddit", score=80,
+        link="https://arxiv.org/abs/2611.00007",
+    )  # fmt: skip
+    lonely = post("reddit:t2", "[D] unrelated", 3, "r", "reddit", score=80)
+    picked = select(ranked_config(tmp_path), [linked, other, thread, lonely], DAY, set())
+    by_id = {c.item.id: c for cs in picked.chosen.values() for c in cs}
+    assert by_id["arxiv:2611.00007"].discussions == (thread,)
+    assert by_id["reddit:t1"].discusses == "arxiv:2611.00007"
+    assert by_id["arxiv:2611.00008"].discussions == ()
+    assert by_id["reddit:t2"].discusses == ""
+    assert by_id["arxiv:2611.00007"].to_json()["discussions"] == ["reddit:t1"]
+
+
+def test_a_thread_linking_an_item_left_out_is_not_grouped(tmp_path: Path) -> None:
+    old = paper("2611.00009", hours_ago=24 * 9)  # outside the window
+    thread = post(
+        "reddit:t3", "[R] old paper", 3, "r", "reddit", score=80,
+        link="https://arxiv.org/abs/2611.00009",
+    )  # fmt: skip
+    picked = select(ranked_config(tmp_path), [old, thread], DAY, set())
+    assert picked.chosen["reddit"][0].discusses == ""
+
+
+def test_draft_explain_prints_scores_and_reasons_and_writes_nothing(
+    newsroom: Newsroom, run_cli: Callable[..., CliResult]
+) -> None:
+    assert run_cli("--config", str(newsroom.config), "fetch").code == 0
+    text = run_cli("--config", str(newsroom.config), "draft", "--explain")
+    assert text.code == 0, text.err
+    assert "레딧 [reddit] — 3 of max 3" in text.out
+    assert "· reddit score" in text.out and "· freshness" in text.out
+    assert "reserves (over a cap)" in text.out
+    as_json = run_cli("--config", str(newsroom.config), "draft", "--explain", "--json")
+    data = json.loads(as_json.out)
+    reddit = data["chosen"]["reddit"]
+    assert len(reddit) == 3
+    assert reddit[0]["score"] >= reddit[1]["score"] >= reddit[2]["score"]
+    assert any(r.startswith("reddit score") for r in reddit[0]["reasons"])
+    assert data["reserves"] and all("reasons" in c for c in data["reserves"])
+    assert any(r["reason"].startswith("stickied") for r in data["rejected"])
+    assert not (newsroom.path / "issues").exists() or not list(
+        (newsroom.path / "issues").glob("*.md")
+    )
+    misuse = run_cli("--config", str(newsroom.config), "draft", "--json")
+    assert misuse.code == 2
+
+
+def test_a_blog_linking_its_own_earlier_post_is_not_a_discussion(tmp_path: Path) -> None:
+    earlier = post("https://e.org/first", "First post", 20, url="https://e.org/first")
+    later = post("second", "Second post", 2, html_link="x", summary="As in https://e.org/first")
+    picked = select(ranked_config(tmp_path), [earlier, later], DAY, set())
+    assert all(not c.discusses and not c.discussions for c in picked.chosen["blog"])

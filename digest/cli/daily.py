@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import click
+from rich.markup import escape
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
 
 from digest.cli.common import (
     CONTEXT,
-    EXIT_CODES_HELP,
     AppState,
     date_option,
     err,
@@ -14,23 +26,68 @@ from digest.cli.common import (
     pass_app,
     report_source,
 )
-from digest.daily import run_daily
+from digest.daily import DailyFailed, run_daily
+
+EXIT_CODES_DAILY = """\b
+Exit codes: 0 done (an issue was drafted, published or sent) · 1 failed (named on stderr;
+also when another run holds the lock, or every source failed) · 2 usage or configuration error ·
+3 nothing new (a quiet day, or a re-run that only finished what a crashed run left) ·
+4 done, but at least one source failed. docs/scheduling.md explains each for cron and CI."""
+
+
+class _Bars:
+    """rich progress bars on stderr, one line per stage; drawn only on a terminal."""
+
+    def __init__(self, progress: Progress) -> None:
+        self._progress = progress
+        self._task: TaskID | None = None
+
+    def stage(self, name: str, total: int | None = None) -> None:
+        if self._task is not None:
+            self._progress.stop_task(self._task)
+            task = self._progress.tasks[self._task]
+            if task.total is None:
+                self._progress.update(self._task, total=1, completed=1)
+        self._task = self._progress.add_task(name, total=total)
+
+    def advance(self, steps: int = 1) -> None:
+        if self._task is not None:
+            self._progress.advance(self._task, steps)
+
+
+@contextmanager
+def progress_bars(app: AppState) -> Iterator[_Bars | None]:
+    if app.verbosity < 0 or not err.is_terminal:
+        yield None  # cron, CI and pipes get the summary line alone
+        return
+    columns = (
+        SpinnerColumn(),
+        TextColumn("{task.description:<9}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=err, transient=True) as progress:
+        yield _Bars(progress)
 
 
 @click.command(
     context_settings=CONTEXT,
-    epilog=EXIT_CODES_HELP,
+    epilog=EXIT_CODES_DAILY,
     help="""The cron job: fetch → draft → publish (when auto_publish) → build → send.
 
-Safe to re-run: the same date gives the same issue and number, and an email already sent is
-not sent again. Ends with one summary line; the same facts go to .digest/runs/*.json.
+Safe to overlap, kill and re-run: a second run while one is going stops at once (naming the
+holder's pid and start time) and changes nothing; the same date gives the same issue and number;
+an email already sent is never sent again; site/ is replaced whole. A quiet day makes no issue
+(exit 3) unless publish_empty: true. Ends with one summary line on stderr (-q: that line and
+errors only); the same facts go to .digest/runs/*.json. `digest status` shows the last runs.
 
 \b
 Example:
   digest daily --no-send
   digest daily --date 2026-11-23 --publish
   CRON_TZ=Asia/Seoul
-  30 7 * * *  cd /srv/newsletter && digest -q daily
+  30 7 * * *  cd /srv/newsletter && .venv/bin/digest -q daily
 """,
 )
 @date_option
@@ -46,7 +103,18 @@ Example:
 def daily(app: AppState, day: str | None, send: bool, publish: bool | None) -> int:
     config = app.config
     when = parse_day(config, day)
-    report = run_daily(config, when, publish=publish, send=send, on_source=report_source(app))
+    on_source = report_source(app) if app.verbosity >= 0 else None
+    with progress_bars(app) as bars:
+        try:
+            report = run_daily(
+                config, when, publish=publish, send=send, on_source=on_source, progress=bars
+            )
+        except DailyFailed as exc:
+            err.print(f"[bold red]error:[/] {escape(str(exc))}")
+            report = exc.report
+    if report.took_over:
+        app.say(f"finished the work of a run that died: {report.took_over}")
+    # The one line cron mails and CI shows: always printed, even with -q.
     err.print(report.summary_line(), markup=False, highlight=False)
     return report.exit_code
 

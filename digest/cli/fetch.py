@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import click
 
 from digest.cli.common import CONTEXT, EXIT_CODES_HELP, AppState, err, pass_app, report_source
@@ -16,20 +18,27 @@ from digest.store import Store
     help="""Pull every source (or one) into the store.
 
 Keeps everything a source returns; selection decides later. Sources answer 304 when nothing
-changed since the last fetch.
+changed since the last fetch. With --json, every normalized item a source returned is printed
+on stdout, one JSON object per line (times in ISO 8601); messages stay on stderr.
 
 \b
 Example:
   digest fetch
   digest fetch --source arxiv-cs -v
+  digest fetch --source reddit-ml --json | jq .title
 """,
 )
 @click.option("--source", metavar="ID", help="Fetch only this source id from feeds.yaml.")
+@click.option("--json", "as_json", is_flag=True, help="Print each returned item as one JSON line.")
 @pass_app
-def fetch(app: AppState, source: str | None) -> int:
+def fetch(app: AppState, source: str | None, as_json: bool = False) -> int:
     config = app.config
     with Store(config.state_path) as store:
         report = fetch_all(config, store, only=source, on_done=report_source(app))
+    if as_json:
+        for outcome in report.outcomes:
+            for item in outcome.returned:
+                click.echo(json.dumps(item.to_json(), ensure_ascii=False, sort_keys=True))
     line = f"fetched {len(report.outcomes)} sources: {report.new_items} new items" + (
         f", {len(report.failed)} failed" if report.failed else ""
     )

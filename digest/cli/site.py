@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import functools
 import http.server
+import stat
 import threading
 import time
 
 import click
+from jinja2 import TemplateError
 
 from digest.cli.common import CONTEXT, EXIT_CODES_HELP, AppState, pass_app
-from digest.render import build_site
+from digest.config import Config
+from digest.errors import DigestError
+from digest.render import build_site, template_dirs
 
 
 @click.command(
@@ -18,24 +22,27 @@ from digest.render import build_site
     epilog=EXIT_CODES_HELP,
     help="""Render site/ from the published issues in issues/.
 
-The new site replaces the old one whole: a reader never sees half a build.
+The new site replaces the old one whole: a reader never sees half a build. Only pages whose
+inputs changed (issue files, templates, settings) are rendered again; --full renders all.
 
 \b
 Example:
   digest build
   digest build --drafts      # preview the draft too
+  digest build --full        # ignore the last build's manifest
 """,
 )
 @click.option(
     "--drafts", is_flag=True, help="Include unpublished drafts (a preview, not for deploying)."
 )
+@click.option("--full", is_flag=True, help="Render every page, not only the changed ones.")
 @pass_app
-def build(app: AppState, drafts: bool) -> None:
+def build(app: AppState, drafts: bool, full: bool) -> None:
     started = time.monotonic()
-    result = build_site(app.config, include_drafts=drafts)
+    result = build_site(app.config, include_drafts=drafts, full=full)
     app.say(
-        f"site: {result.issues} issues, {result.pages} pages in {result.output} "
-        f"({time.monotonic() - started:.2f} s)"
+        f"site: {result.issues} issues, {result.rendered} of {result.pages} pages rendered "
+        f"in {result.output} ({time.monotonic() - started:.2f} s)"
     )
 
 
@@ -69,26 +76,47 @@ class _Quiet(http.server.SimpleHTTPRequestHandler):
         pass
 
 
-def _rebuild_on_change(app: AppState, drafts: bool) -> None:
+# A saved edit must show within 1 s: a stat() of every watched file every 0.2 s costs well under
+# a millisecond per hundred files, and the incremental build re-renders only what changed.
+POLL_SECONDS = 0.2
+
+
+def watched_files(config: Config) -> dict[str, tuple[int, int]]:
+    """(mtime_ns, size) of the issue files and templates (feeds.yaml is read once at start)."""
+    paths = list(config.issues_path.glob("*.md"))
+    for folder in template_dirs(config):
+        paths += folder.rglob("*")
+    snapshot: dict[str, tuple[int, int]] = {}
+    for path in paths:
+        try:
+            info = path.stat()
+        except OSError:  # removed between the listing and the stat: the next poll sees it
+            continue
+        if stat.S_ISREG(info.st_mode):
+            snapshot[str(path)] = (info.st_mtime_ns, info.st_size)
+    return snapshot
+
+
+def _rebuild_on_change(app: AppState, drafts: bool, stop: threading.Event | None = None) -> None:
     config = app.config
-
-    def snapshot() -> dict[str, float]:
-        paths = list(config.issues_path.glob("*.md")) + list(
-            config.path(config.templates_dir).rglob("*")
-        )
-        return {str(p): p.stat().st_mtime for p in paths if p.is_file()}
-
-    last = snapshot()
-    while True:
-        time.sleep(1.0)
-        current = snapshot()
-        if current != last:
-            last = current
-            try:
-                build_site(config, include_drafts=drafts)
-                app.say("rebuilt")
-            except Exception as exc:  # keep serving the last good build
-                app.say(f"rebuild failed: {exc}")
+    last = watched_files(config)
+    while not (stop and stop.is_set()):
+        time.sleep(POLL_SECONDS)
+        current = watched_files(config)
+        if current == last:
+            continue
+        last = current
+        started = time.monotonic()
+        try:
+            result = build_site(config, include_drafts=drafts)
+        except (
+            DigestError,
+            TemplateError,
+            OSError,
+        ) as exc:  # a half-typed edit: keep serving the last good build
+            app.say(f"rebuild failed, still serving the last build: {exc}")
+            continue
+        app.say(f"rebuilt {result.rendered} pages in {time.monotonic() - started:.2f} s")
 
 
 COMMANDS = [build, serve]

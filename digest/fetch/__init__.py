@@ -22,6 +22,7 @@ class Fetched:
     not_modified: bool = False
 
 
+MAX_WORKERS = 64
 Fetcher = Callable[[SourceConfig, str, HttpClient, FetchState | None], Fetched]
 
 
@@ -37,7 +38,8 @@ class SourceOutcome:
     items: int = 0
     new: int = 0
     not_modified: bool = False
-    error: str | None = None
+    error: str | None = None  # one line: what failed and, where we know it, the fix
+    returned: list[Item] = field(default_factory=list)  # what the source gave, for --json
 
 
 @dataclass
@@ -64,7 +66,15 @@ def fetch_all(
     http = http or HttpClient()
     fetchers = _registry()
     jobs = [
-        (section, source.model_copy(update={"url": config.source_url(source)}))
+        (
+            section,
+            source.model_copy(
+                update={
+                    "url": config.source_url(source),
+                    "window_days": source.window_days or config.select.window_days,
+                }
+            ),
+        )
         for section, source in config.sources
         if only is None or source.id == only
     ]
@@ -79,12 +89,14 @@ def fetch_all(
         try:
             return source, fetchers[source.type](source, section_id, http, state)
         except FetchError as exc:
-            return source, str(exc)
+            return source, _one_line(str(exc))
         except Exception as exc:  # a parser bug on odd input: report it, never sink the issue
-            return source, f"unexpected {type(exc).__name__}: {exc}"
+            return source, _one_line(f"unexpected {type(exc).__name__}: {exc}")
 
     report = FetchReport()
-    with ThreadPoolExecutor(max_workers=8) as pool:
+    # Every source at once (threads mostly wait on the network); politeness per host is the
+    # HTTP client's job, so this width never hammers one server.
+    with ThreadPoolExecutor(max_workers=max(1, min(MAX_WORKERS, len(jobs)))) as pool:
         futures = [
             pool.submit(run, section.id, source, store.fetch_state(source.id))
             for section, source in jobs
@@ -99,6 +111,7 @@ def fetch_all(
                 store.record_fetch(source.id, source.url, at, error=result)
             else:
                 outcome.items = len(result.items)
+                outcome.returned = result.items
                 outcome.not_modified = result.not_modified
                 outcome.new = store.add_items(result.items, at)
                 store.record_fetch(
@@ -113,3 +126,9 @@ def fetch_all(
             if on_done:
                 on_done(outcome)
     return report
+
+
+def _one_line(reason: str, limit: int = 300) -> str:
+    """A failure reason fits on one line of the report, however odd the server's answer."""
+    line = " ".join(reason.split())
+    return line if len(line) <= limit else line[: limit - 1] + "…"

@@ -11,6 +11,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import nh3
 
+TITLE_CHARS = 300  # a headline, not a page someone pasted into <title>
 # Tags a feed's HTML may keep: text structure, links, images, code. Everything else goes.
 ALLOWED_TAGS = {
     "a", "abbr", "b", "blockquote", "br", "code", "em", "figcaption", "figure", "h2", "h3",
@@ -22,7 +23,7 @@ TRACKING_PARAMS = re.compile(r"^(utm_\w+|fbclid|gclid|mc_cid|mc_eid|ref|ref_src|
 ARXIV_ID = re.compile(r"(?:arxiv\.org/(?:abs|pdf|html)/|arXiv:|oai:arXiv\.org:)(\d{4}\.\d{4,5})")
 # WordPress appends this to every description; it is not the author's text.
 WORDPRESS_FOOTER = re.compile(
-    r"\s*(Read More\.{3}|The post .{1,300}? appeared first on .{1,120}?\.)"
+    r"\s*(Read More\.{3}|The post .{1,300}? appeared first on .{1,120}?\.(?=\s|$))"
 )
 
 
@@ -80,5 +81,20 @@ def from_struct_time(value: time.struct_time | None) -> datetime | None:
     return datetime.fromtimestamp(calendar.timegm(value), tz=UTC)
 
 
+def http_url(url: str) -> str:
+    """The url when it is absolute http(s), else "": javascript:, data: and friends go."""
+    url = url.strip()
+    if not url.lower().startswith(("http://", "https://")):
+        return ""
+    return url if urlsplit(url).hostname else ""
+
+
 def clean_title(title: str) -> str:
-    return re.sub(r"\s+", " ", html.unescape(nh3.clean(title, tags=set()))).strip()
+    """Plain text: markup goes even when a feed escaped it twice (&amp;lt;script&amp;gt;)."""
+    for _ in range(3):  # bounded: each pass peels one level of escaping
+        cleaned = html.unescape(nh3.clean(title, tags=set()))
+        if cleaned == title:
+            break
+        title = cleaned
+    title = re.sub(r"[\s\u200b-\u200d\ufeff]+", " ", title).strip()
+    return title if len(title) <= TITLE_CHARS else title[: TITLE_CHARS - 1].rstrip() + "…"

@@ -1,81 +1,215 @@
 """Reddit's JSON listing (e.g. /r/MachineLearning/top.json?t=day), or its Atom feed.
 
-Reddit wants a descriptive User-Agent and blocks anonymous data-centre clients with 403/429:
-we say so, with the fix, instead of a bare status code.
+Reddit wants a descriptive User-Agent (`<platform>:<app id>:<version> (by /u/<user>)`) and
+blocks anonymous data-centre clients with 403/429: we then try the subreddit's Atom feed, and
+when that is refused too we say so, with the fix, instead of a bare status code. With app
+credentials in the environment we first ask for an app-only OAuth token (client-credentials
+grant) and read the listing through oauth.reddit.com, as Reddit asks.
+
+Fetch keeps every post, stickied and low-scored ones included (flagged in `extra`): `min_score`
+and the stickied filter are selection's job, so a changed threshold can judge them again.
 """
 
 from __future__ import annotations
 
+import base64
 import html
 import json
+import os
+import re
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlencode, urlsplit, urlunsplit
 
+from digest import __version__
 from digest.config import SourceConfig
 from digest.errors import FetchError
 from digest.fetch import Fetched, rss
+from digest.fetch.normalize import clean_title, http_url
 from digest.http import HttpClient
 from digest.models import Item
 from digest.store import FetchState
 
 SELFTEXT_CHARS = 2000
+POST_ID = re.compile(r"reddit\.com/r/[^/]+/comments/([a-z0-9]+)")
+USER_AGENT = f"python:org.neuralbriefing.digest:{__version__} (by /u/neural-briefing)"
+CLIENT_ID_ENV = "DIGEST_REDDIT_CLIENT_ID"
+CLIENT_SECRET_ENV = "DIGEST_REDDIT_CLIENT_SECRET"
+USER_AGENT_ENV = "DIGEST_REDDIT_USER_AGENT"
+OAUTH_HOST = "oauth.reddit.com"
+
+
+def user_agent(source: SourceConfig) -> str:
+    return os.environ.get(USER_AGENT_ENV) or source.user_agent or USER_AGENT
 
 
 def fetch(
     source: SourceConfig, section_id: str, http: HttpClient, state: FetchState | None
 ) -> Fetched:
+    headers = {"Accept": "application/json", "User-Agent": user_agent(source)}
+    url = source.url
+    token = _token(source, http, headers["User-Agent"])
+    if token:
+        headers["Authorization"] = f"bearer {token}"
+        url = _oauth_url(url)
     try:
-        response = http.get(source.url, headers={"Accept": "application/json"})
+        response = http.get(url, headers=headers)
     except FetchError as exc:
+        atom = atom_url(url)
+        if exc.status in (403, 429) and not token and atom:
+            # Anonymous JSON refused: the subreddit's Atom feed is often still served.
+            try:
+                response = http.get(atom, headers={"User-Agent": headers["User-Agent"]})
+            except FetchError:
+                pass  # both refused: report the JSON refusal, which names the real fix
+            else:
+                items = rss.parse(response.body, source, section_id)
+                return Fetched([_from_atom(item) for item in items])
         if exc.status in (403, 429):
+            fix = (
+                "check the app's credentials and the User-Agent"
+                if token
+                else f"set {CLIENT_ID_ENV} and {CLIENT_SECRET_ENV} (a Reddit 'script' app), "
+                "or use the subreddit's .rss feed"
+            )
             raise FetchError(
-                f"{exc} — Reddit refuses anonymous clients from data centres; "
-                "set DIGEST_REDDIT_CLIENT_ID and DIGEST_REDDIT_CLIENT_SECRET, "
-                "or use the subreddit's .rss feed",
-                url=source.url,
-                status=exc.status,
+                f"{exc} — Reddit refuses this client; {fix}", url=source.url, status=exc.status
             ) from None
         raise
     body = response.body.lstrip()
     if body.startswith(b"<"):  # the Atom fallback (/r/…/top.rss)
-        return Fetched(rss.parse(body, source, section_id))
+        return Fetched([_from_atom(item) for item in rss.parse(body, source, section_id)])
     return Fetched(parse(body, source, section_id))
+
+
+def _token(source: SourceConfig, http: HttpClient, agent: str) -> str | None:
+    """An app-only OAuth token when credentials are set in the environment, else None."""
+    client_id = os.environ.get(CLIENT_ID_ENV, "")
+    secret = os.environ.get(CLIENT_SECRET_ENV, "")
+    if not (client_id and secret):
+        return None
+    basic = base64.b64encode(f"{client_id}:{secret}".encode()).decode()
+    try:
+        response = http.post(
+            source.token_url,
+            urlencode({"grant_type": "client_credentials"}).encode(),
+            headers={
+                "Authorization": f"Basic {basic}",
+                "User-Agent": agent,
+                "Content-Type": "application/x-www-form-urlencoded",
+            },
+        )
+        token = json.loads(response.body).get("access_token")
+    except FetchError as exc:
+        raise FetchError(
+            f"Reddit OAuth token request failed ({exc}) — check {CLIENT_ID_ENV} and "
+            f"{CLIENT_SECRET_ENV}",
+            url=source.token_url,
+            status=exc.status,
+        ) from None
+    except (ValueError, AttributeError):
+        token = None
+    if not isinstance(token, str) or not token:
+        raise FetchError(
+            f"Reddit OAuth answer has no access_token — check {CLIENT_ID_ENV} and "
+            f"{CLIENT_SECRET_ENV}",
+            url=source.token_url,
+        )
+    return token
+
+
+def atom_url(url: str) -> str:
+    """The Atom form of a JSON listing (/r/ML/top.json?t=day → /r/ML/top.rss?t=day), or ""."""
+    parts = urlsplit(url)
+    if not parts.path.endswith(".json"):
+        return ""
+    return urlunsplit(parts._replace(path=parts.path.removesuffix(".json") + ".rss"))
+
+
+def _oauth_url(url: str) -> str:
+    """Tokens are good on oauth.reddit.com only; a test server or mirror keeps its own host."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    if host in ("reddit.com", "www.reddit.com", "old.reddit.com"):
+        return urlunsplit((parts.scheme, OAUTH_HOST, parts.path, parts.query, ""))
+    return url
+
+
+def _from_atom(item: Item) -> Item:
+    """One post, one id, whichever form it came in: `reddit:<id>`, and `u/name` as in JSON."""
+    post = POST_ID.search(item.url)
+    return replace(
+        item,
+        id=f"reddit:{post.group(1)}" if post else item.id,
+        authors=tuple(a.removeprefix("/") for a in item.authors),
+    )
 
 
 def parse(body: bytes, source: SourceConfig, section_id: str) -> list[Item]:
     try:
         listing = json.loads(body)
         children = listing["data"]["children"]
+        if not isinstance(children, list):
+            raise TypeError
     except (ValueError, KeyError, TypeError):
         raise FetchError("not a Reddit JSON listing", url=source.url) from None
     items = []
     for child in children:
-        post: dict[str, Any] = child.get("data", {})
-        if child.get("kind") != "t3" or post.get("stickied"):
-            continue
-        if int(post.get("score") or 0) < source.min_score:
-            continue
-        permalink = "https://www.reddit.com" + str(post.get("permalink", ""))
-        link_out = str(post.get("url_overridden_by_dest") or post.get("url") or "")
-        items.append(
-            Item(
-                id=f"reddit:{post['id']}",
-                title=" ".join(str(post.get("title", "")).split()),
-                url=permalink,
-                source_id=source.id,
-                section_id=section_id,
-                published=datetime.fromtimestamp(float(post.get("created_utc", 0)), tz=UTC),
-                authors=(f"u/{post['author']}",) if post.get("author") else (),
-                # Reddit escapes &, < and > in its Markdown selftext.
-                summary=" ".join(html.unescape(str(post.get("selftext", ""))).split())[
-                    :SELFTEXT_CHARS
-                ],
-                extra={
-                    "score": int(post.get("score") or 0),
-                    "comments": int(post.get("num_comments") or 0),
-                    "link": link_out if link_out and link_out != permalink else "",
-                    "flair": post.get("link_flair_text") or "",
-                },
-            )
-        )
+        item = _item(child, source, section_id)
+        if item is not None:
+            items.append(item)
     return items
+
+
+def _item(child: Any, source: SourceConfig, section_id: str) -> Item | None:
+    """One post, or None when it lacks what a post needs (an id and a title)."""
+    if not isinstance(child, dict) or child.get("kind") != "t3":
+        return None
+    post = child.get("data")
+    if not isinstance(post, dict):
+        return None
+    ident = str(post.get("id") or "")
+    title = clean_title(str(post.get("title") or ""))
+    if not re.fullmatch(r"[a-z0-9]+", ident) or not title:
+        return None
+    permalink = str(post.get("permalink") or "")
+    url = (
+        "https://www.reddit.com" + permalink
+        if permalink.startswith("/")
+        else f"https://www.reddit.com/comments/{ident}/"
+    )
+    link_out = http_url(str(post.get("url_overridden_by_dest") or post.get("url") or ""))
+    return Item(
+        id=f"reddit:{ident}",
+        title=title,
+        url=url,
+        source_id=source.id,
+        section_id=section_id,
+        published=_created(post.get("created_utc")),
+        authors=(f"u/{post['author']}",) if isinstance(post.get("author"), str) else (),
+        # Reddit escapes &, < and > in its Markdown selftext.
+        summary=" ".join(html.unescape(str(post.get("selftext") or "")).split())[:SELFTEXT_CHARS],
+        extra={
+            "score": _int(post.get("score")),
+            "comments": _int(post.get("num_comments")),
+            "link": link_out if link_out and link_out != url else "",
+            "flair": str(post.get("link_flair_text") or ""),
+            "stickied": bool(post.get("stickied")),
+            "subreddit": str(post.get("subreddit") or ""),
+        },
+    )
+
+
+def _int(value: Any) -> int:
+    try:
+        return int(value or 0)
+    except (TypeError, ValueError):
+        return 0
+
+
+def _created(value: Any) -> datetime | None:
+    try:
+        return datetime.fromtimestamp(float(value), tz=UTC)
+    except (TypeError, ValueError, OverflowError, OSError):
+        return None

@@ -14,6 +14,9 @@ from digest.errors import ConfigError
 from digest.models import Brief, Item
 from digest.store import Store
 
+# Reports progress of model backends: (items done, items asked for).
+Progress = Callable[[int, int], None]
+
 
 class Summarizer(Protocol):
     model_id: str  # part of the cache key: a different model writes a different brief
@@ -21,23 +24,52 @@ class Summarizer(Protocol):
     def summarize(self, items: list[Item]) -> list[Brief]: ...
 
 
-def _extractive(config: Config) -> Summarizer:
+def _recent_terms(config: Config) -> frozenset[str]:
+    """Glossary terms explained in the last 30 published issues: not explained again."""
+    from digest.glossary import recently_explained
+    from digest.issue import load_all
+
+    return recently_explained(load_all(config.issues_path))
+
+
+def _extractive(config: Config, progress: Progress | None = None) -> Summarizer:
     from digest.summarize.extractive import ExtractiveSummarizer
 
-    return ExtractiveSummarizer()
+    return ExtractiveSummarizer(_recent_terms(config))
 
 
-BACKENDS: dict[str, Callable[[Config], Summarizer]] = {"extractive": _extractive}
+def _transformers(config: Config, progress: Progress | None = None) -> Summarizer:
+    from digest.summarize.generative import ModelSummarizer
+    from digest.summarize.transformers import LazyTransformersGenerator
+
+    generator = LazyTransformersGenerator(config)
+    return ModelSummarizer(generator, _recent_terms(config), progress)
 
 
-def make_summarizer(config: Config) -> Summarizer:
+def _openai(config: Config, progress: Progress | None = None) -> Summarizer:
+    from digest.summarize.generative import ModelSummarizer
+    from digest.summarize.openai import OpenAIGenerator
+
+    return ModelSummarizer(OpenAIGenerator(config), _recent_terms(config), progress)
+
+
+# Keyed by `summarizer.backend` in feeds.yaml; a new backend is one module plus one line here.
+BACKENDS: dict[str, Callable[[Config, Progress | None], Summarizer]] = {
+    "extractive": _extractive,
+    "transformers": _transformers,
+    "openai": _openai,
+}
+
+
+def make_summarizer(config: Config, progress: Progress | None = None) -> Summarizer:
+    """The configured backend; `progress(done, total)` is called as model batches finish."""
     backend = config.summarizer.backend
     if backend not in BACKENDS:
         raise ConfigError(
             f"feeds.yaml: summarizer.backend {backend!r} is not available in this version — "
             f"use one of: {', '.join(sorted(BACKENDS))}"
         )
-    return BACKENDS[backend](config)
+    return BACKENDS[backend](config, progress)
 
 
 def summarize_cached(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from digest.glossary import find_term
+from digest.glossary import pick_term
 from digest.models import Brief, Item
 
 MODEL_ID = "extractive"
@@ -53,8 +53,11 @@ def _clip(sentence: str) -> str:
 class ExtractiveSummarizer:
     model_id = MODEL_ID
 
+    def __init__(self, recent_terms: frozenset[str] = frozenset()) -> None:
+        self.recent_terms = recent_terms  # explained in the last 30 published issues
+
     def summarize(self, items: list[Item]) -> list[Brief]:
-        explained: set[str] = set()  # one 토막상식 per concept per issue
+        explained: set[str] = set(self.recent_terms)  # one 토막상식 per concept per issue
         return [self.brief(item, explained) for item in items]
 
     def brief(self, item: Item, explained: set[str]) -> Brief:
@@ -63,13 +66,13 @@ class ExtractiveSummarizer:
         summary = _clip(lead[0]) if lead else ""
         if summary == key:  # don't say the same sentence twice
             summary = _clip(lead[1]) if len(lead) > 1 else ""
-        term = find_term(f"{item.title}. {item.summary}", exclude=explained)
+        term = pick_term(item.title, item.summary, exclude=explained)
         if term:
             explained.add(term.term)
         return Brief(
             key_sentence=key,
             summary=summary,
-            glossary_note=term.note if term else "",
+            glossary_note=term.display_note if term else "",
             model=MODEL_ID,
             needs_review=not (key or summary),  # nothing to quote: the editor should look
         )

@@ -1,0 +1,196 @@
+"""status: what the daily job has been doing, for the operator who never babysits it."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import click
+
+from digest import issue as issues
+from digest import newsletter
+from digest.cli.common import CONTEXT, EXIT_CODES_HELP, AppState, echo_json, err, pass_app
+from digest.config import Config
+from digest.daily import lock_holder, run_records
+from digest.errors import DigestError
+from digest.issue import Issue
+from digest.store import Store
+
+# How far back to look for the last issue that went out: a send log older than this is history.
+SENT_LOOKBACK = 30
+
+
+@dataclass
+class FailingSource:
+    source_id: str
+    failures: int  # fetches in a row, from the store's fetch state
+    days: int  # distinct run dates in a row, from the run records
+    last_error: str
+
+
+@dataclass
+class Status:
+    state_dir: str
+    running: str | None = None
+    died: str | None = None
+    runs: list[dict[str, Any]] = field(default_factory=list)
+    draft: dict[str, Any] | None = None
+    published: dict[str, Any] | None = None
+    sent: dict[str, Any] | None = None
+    email: str = ""
+    failing: list[FailingSource] = field(default_factory=list)
+
+
+def _issue_facts(issue: Issue) -> dict[str, Any]:
+    return {
+        "number": issue.number,
+        "date": issue.date.isoformat(),
+        "status": issue.status,
+        "items": len(issue.items),
+        "published_at": issue.published_at,
+        "file": str(issue.path) if issue.path else None,
+    }
+
+
+def gather(config: Config, runs: int) -> Status:
+    state = Status(str(config.state_path))
+    holder = lock_holder(config.state_path)
+    if holder is not None:
+        who, alive = holder
+        if alive:
+            state.running = who
+        else:
+            state.died = who
+    records = run_records(config.state_path)
+    state.runs = records[:runs]
+    all_issues = issues.load_all(config.issues_path)
+    drafts = [i for i in all_issues if i.status != "published"]
+    if drafts:
+        state.draft = _issue_facts(max(drafts, key=lambda i: (i.date, i.number)))
+    published = issues.published(all_issues)
+    if published:
+        state.published = _issue_facts(published[-1])
+    if not (config.state_path / "digest.db").is_file():
+        state.email = "no state database yet: no run has finished"
+        return state
+    with Store(config.state_path) as store:
+        state.sent, state.email = _last_sent(config, store, published)
+        state.failing = _failing(store, records)
+    return state
+
+
+def _last_sent(
+    config: Config, store: Store, published: list[Issue]
+) -> tuple[dict[str, Any] | None, str]:
+    if not config.email.subscribers:
+        return None, "email not configured (email.subscribers in feeds.yaml)"
+    try:
+        subscribers = newsletter.load_subscribers(config)
+    except DigestError as exc:
+        return None, str(exc)
+    for issue in reversed(published[-SENT_LOOKBACK:]):
+        states = [store.sent_status(issue.number, s.email) for s in subscribers]
+        if any(s is not None for s in states):
+            facts = _issue_facts(issue)
+            facts["sent"] = states.count("sent")
+            facts["failed"] = states.count("failed")
+            facts["pending"] = states.count(None)
+            facts["subscribers"] = len(subscribers)
+            return facts, ""
+    return None, f"no issue sent yet to the {len(subscribers)} subscribers"
+
+
+def _failing(store: Store, records: list[dict[str, Any]]) -> list[FailingSource]:
+    """Sources whose latest fetch failed, with how many days in a row (one run a day or more)."""
+    failing = []
+    for fetch in store.all_fetch_states():
+        if not fetch.failures:
+            continue
+        days: set[str] = set()
+        for record in records:  # newest first
+            sources = {str(s.get("source_id")): s for s in record.get("sources") or []}
+            if fetch.source_id not in sources:
+                continue
+            if not sources[fetch.source_id].get("error"):
+                break
+            days.add(str(record.get("date")))
+        failing.append(
+            FailingSource(fetch.source_id, fetch.failures, len(days), fetch.last_error or "")
+        )
+    return failing
+
+
+@click.command(
+    context_settings=CONTEXT,
+    epilog=EXIT_CODES_HELP,
+    help="""What the daily job did: the last runs, the current draft, the last published and
+sent issue, sources failing day after day, and whether a run is going now.
+
+\b
+Example:
+  digest status
+  digest status --runs 10
+  digest status --json | jq '.failing'
+""",
+)
+@click.option("--runs", default=5, show_default=True, help="How many recent runs to show.")
+@click.option("--json", "as_json", is_flag=True, help="Everything as JSON on stdout.")
+@pass_app
+def status(app: AppState, runs: int, as_json: bool) -> None:
+    state = gather(app.config, max(0, runs))
+    if as_json:
+        echo_json(asdict(state))
+        return
+    _print(state)
+
+
+def _print(state: Status) -> None:
+    def line(text: str = "") -> None:
+        err.print(text, markup=False, highlight=False)
+
+    if state.running:
+        line(f"running now: {state.running}")
+    elif state.died:
+        line(f"the last run died without finishing ({state.died}); the next run completes it")
+    line("last runs:" if state.runs else "last runs: none yet")
+    for record in state.runs:
+        line(f"  [{record.get('exit_code')}] {record.get('started_at')}  {record.get('summary')}")
+    if state.draft:
+        d = state.draft
+        line(
+            f"current draft: 제 {d['number']:04d}호 "
+            f"({d['date']}, {d['status']}, {d['items']} items)"
+        )
+    else:
+        line("current draft: none")
+    if state.published:
+        p = state.published
+        line(
+            f"last published: 제 {p['number']:04d}호 ({p['date']}, {p['items']} items, "
+            f"at {p['published_at'] or '?'})"
+        )
+    else:
+        line("last published: none")
+    if state.sent:
+        s = state.sent
+        pending = f", {s['pending']} not yet" if s["pending"] else ""
+        failed = f", {s['failed']} failed" if s["failed"] else ""
+        line(
+            f"last sent: 제 {s['number']:04d}호 ({s['date']}): "
+            f"{s['sent']} of {s['subscribers']} sent{failed}{pending}"
+        )
+    else:
+        line(f"last sent: none — {state.email}")
+    if not state.failing:
+        line("failing sources: none")
+    for source in state.failing:
+        days = (
+            f"{source.days} day{'s' if source.days != 1 else ''} in a row, " if source.days else ""
+        )
+        line(
+            f"failing: {source.source_id} — {days}{source.failures} fetch"
+            f"{'es' if source.failures != 1 else ''} in a row ({source.last_error})"
+        )
+
+
+COMMANDS = [status]

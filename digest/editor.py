@@ -1,0 +1,301 @@
+"""`digest review edit`: the editor's own text editor on a draft, an item or a published issue.
+
+A copy is opened, validated on save, and reopened with the error on top while it is broken. The
+issue file itself is written only once the edit is valid, so a broken or abandoned edit changes
+nothing. An empty file aborts, as it does for `git commit`.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import shutil
+import subprocess
+import tempfile
+from collections import Counter
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import NoReturn, TypeVar
+
+from digest import clock
+from digest import issue as issues
+from digest.config import Config
+from digest.errors import EXIT_USAGE, DigestError
+from digest.issue import Issue, IssueItem
+from digest.review import (
+    Ref,
+    ReviewError,
+    find_editable,
+    find_published,
+    numbered,
+    resolve_live,
+)
+from digest.store import atomic_write
+
+T = TypeVar("T")
+Launch = Callable[[Path], None]
+
+ERROR_PREFIX = "<!-- digest: "
+# A person fixes a file in one or two rounds; a script that keeps breaking it must not loop.
+MAX_ROUNDS = 10
+# Tried in order when neither $EDITOR nor $VISUAL is set (Debian's choice first).
+FALLBACK_EDITORS = ("sensible-editor", "editor", "nano", "vi")
+
+
+class EditAborted(DigestError):
+    """The editor emptied the file or quit with an error: nothing was changed."""
+
+
+class EditStillBroken(DigestError):
+    exit_code = EXIT_USAGE
+
+
+class NoEditor(DigestError):
+    exit_code = EXIT_USAGE
+
+
+def editor_command(env: Mapping[str, str] | None = None) -> list[str]:
+    """$EDITOR, then $VISUAL, then the first of FALLBACK_EDITORS on PATH."""
+    env = os.environ if env is None else env
+    for var in ("EDITOR", "VISUAL"):
+        value = env.get(var, "").strip()
+        if value:
+            return shlex.split(value)
+    for name in FALLBACK_EDITORS:
+        if shutil.which(name):
+            return [name]
+    raise NoEditor("no text editor found — set one, e.g. `export EDITOR=nano`")
+
+
+def launch(path: Path) -> None:
+    """Run the editor on `path` and wait for it; a failing editor aborts the edit."""
+    command = editor_command()
+    try:
+        done = subprocess.run([*command, str(path)], check=False)
+    except OSError as exc:
+        raise NoEditor(
+            f"cannot run the editor {shlex.join(command)!r} ({exc.strerror or exc}) — "
+            "set EDITOR to an installed editor, e.g. `export EDITOR=nano`"
+        ) from None
+    if done.returncode != 0:
+        raise EditAborted(
+            f"the editor {shlex.join(command)!r} exited with status {done.returncode}; "
+            "nothing was changed"
+        )
+
+
+def edit_until_valid(
+    text: str, validate: Callable[[str], T], name: str, open_editor: Launch | None = None
+) -> T:
+    """Open `text` in the editor until `validate` accepts it; returns what it returns.
+
+    `validate` raises IssueFileError (or any DigestError) with a message naming the problem;
+    that message is put on top of the file, in comment lines that are removed again before
+    the next validation. An empty file raises EditAborted.
+    """
+    open_editor = open_editor or launch
+    with tempfile.TemporaryDirectory(prefix="digest-edit-") as folder:
+        path = Path(folder) / name
+        current = text
+        problem = ""
+        for _ in range(MAX_ROUNDS):
+            path.write_text(_with_problem(current, problem), encoding="utf-8")
+            open_editor(path)
+            current = strip_problem(path.read_text(encoding="utf-8"))
+            if not current.strip():
+                raise EditAborted("the file was left empty: edit aborted, nothing was changed")
+            try:
+                return validate(current)
+            except DigestError as exc:  # IssueFileError and the caller's checks
+                problem = str(exc)
+        raise EditStillBroken(
+            f"the edit is still broken after {MAX_ROUNDS} rounds ({problem}); nothing was changed"
+        )
+
+
+def _with_problem(text: str, problem: str) -> str:
+    if not problem:
+        return text
+    lines = [
+        f"{ERROR_PREFIX}NOT SAVED: {line.replace('-->', '->')} -->" for line in problem.splitlines()
+    ]
+    lines.append(f"{ERROR_PREFIX}fix it and save (these lines go), or empty the file to abort -->")
+    return "\n".join(lines) + "\n" + text
+
+
+def strip_problem(text: str) -> str:
+    lines = text.splitlines(keepends=True)
+    while lines and lines[0].startswith(ERROR_PREFIX):
+        lines.pop(0)
+    return "".join(lines)
+
+
+# the edits -------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Edited:
+    issue: Issue
+    changed: bool
+    correction: issues.Correction | None = None
+
+
+def edit(
+    config: Config,
+    day: date | None,
+    n: int | None,
+    *,
+    published: int | None = None,
+    open_editor: Launch | None = None,
+) -> Edited:
+    """Edit the whole issue, or item N, in the editor; validated before anything is written.
+
+    A published issue (`published=NUMBER`) keeps its number, date and status; the change is
+    recorded in its `corrections:` so readers and the archive can tell.
+    """
+    target = (
+        find_published(config, published) if published is not None else find_editable(config, day)
+    )
+    assert target.path is not None
+    path = target.path
+    original_text = path.read_text(encoding="utf-8")
+    target = issues.parse(original_text, path)  # exactly the text the editor will see
+    others = [i for i in issues.load_all(config.issues_path) if i.path != path]
+    if n is None:
+        edited = edit_until_valid(
+            original_text,
+            lambda text: _valid_issue(target, text, others),
+            path.name,
+            open_editor,
+        )
+        if path.read_text(encoding="utf-8") != original_text:
+            _keep_aside(path, edited)
+    else:
+        ref = resolve_live(target, n)
+        item = edit_until_valid(
+            issues.item_markdown(ref.item),
+            lambda text: _valid_item(target, ref, text),
+            f"{path.stem}-item-{n}.md",
+            open_editor,
+        )
+        # Into the file as it is now: a re-draft may have appended items while the editor was
+        # open, and one item's edit merges safely by its id.
+        original_text = path.read_text(encoding="utf-8")
+        edited = issues.parse(original_text, path)
+        slot = next((r for r in numbered(edited) if r.item.id == ref.item.id), None)
+        if slot is None or slot.dropped:  # it left the draft meanwhile
+            _keep_aside(path, _replaced(target, ref, item))
+        _replaced(edited, slot, item)
+    if issues.to_markdown(edited) == issues.to_markdown(issues.parse(original_text)):
+        return Edited(edited, False)
+    correction = None
+    if published is not None:
+        correction = issues.Correction(
+            at=clock.now(config.timezone).isoformat(timespec="seconds"),
+            what=describe_changes(issues.parse(original_text), edited),
+        )
+        edited.corrections.append(correction)
+    edited.path = path
+    issues.save(edited, config.issues_path)
+    return Edited(edited, True, correction)
+
+
+def _replaced(issue: Issue, ref: Ref, item: IssueItem) -> Issue:
+    assert ref.section is not None
+    ref.section.items[ref.section.items.index(ref.item)] = item
+    return issue
+
+
+def _keep_aside(path: Path, edited: Issue) -> NoReturn:
+    """Someone (a re-draft, another editor) wrote the file meanwhile: keep both versions."""
+    aside = path.with_name(f"{path.stem}.edited.md")
+    atomic_write(aside, issues.to_markdown(edited))
+    raise DigestError(
+        f"{path} changed while you were editing; your version is in {aside} — merge the two by hand"
+    )
+
+
+def _valid_issue(original: Issue, text: str, others: list[Issue]) -> Issue:
+    edited = issues.parse(text, original.path)
+    where = original.path or "<issue>"
+    if edited.number != original.number:
+        raise ReviewError(
+            f"{where}: number: {edited.number} — leave it as {original.number}; numbers are "
+            "given at publication, and two issues cannot share one"
+        )
+    if original.status == "published":
+        for key in ("date", "status", "published_at"):
+            if getattr(edited, key) != getattr(original, key):
+                raise ReviewError(
+                    f"{where}: {key}: cannot change in a published issue — set it back to "
+                    f"{getattr(original, key)}"
+                )
+    else:
+        if edited.status == "published":
+            raise ReviewError(
+                f"{where}: status: published — set it back to {original.status} and run "
+                "`digest publish`"
+            )
+        clash = next((i for i in others if i.date == edited.date), None)
+        if clash is not None:
+            raise ReviewError(
+                f"{where}: date: {edited.date} belongs to {clash.path} — keep {original.date}"
+            )
+    _check_unique(edited, where)
+    return edited
+
+
+def _valid_item(issue: Issue, ref: Ref, text: str) -> IssueItem:
+    found = issues.parse_items(text, f"item {ref.n}")
+    if len(found) != 1:
+        raise ReviewError(
+            f"item {ref.n}: the edit holds {len(found)} items — keep exactly one, starting "
+            "with its '### [title](url)' line"
+        )
+    item = found[0]
+    if not item.source_id:  # the mark line was deleted: the item is still the same one
+        item.id, item.source_id, item.model = ref.item.id, ref.item.source_id, ref.item.model
+    others = {r.item.id for r in numbered(issue) if r.item is not ref.item}
+    if item.id in others:
+        raise ReviewError(f"item {ref.n}: {item.id} is already another item of this issue")
+    return item
+
+
+def _check_unique(issue: Issue, where: object) -> None:
+    counts = Counter(item.id for item in [*issue.items, *issue.dropped])
+    twice = sorted(ident for ident, count in counts.items() if count > 1)
+    if twice:
+        raise ReviewError(f"{where}: {twice[0]} appears twice — delete one of them")
+
+
+_CHANGE_LABELS = {
+    "title": "제목",
+    "url": "링크",
+    "key_sentence": "인용",
+    **issues.FIELD_LABELS,
+    "other_lines": "본문",
+}
+
+
+def describe_changes(old: Issue, new: Issue) -> str:
+    """One line for the correction record: which items changed, and how."""
+    before = {item.id: item for item in old.items}
+    after = {item.id: item for item in new.items}
+    parts = []
+    for item in new.items:
+        if item.id not in before:
+            parts.append(f"added {item.title}")
+            continue
+        changed = [
+            label
+            for key, label in _CHANGE_LABELS.items()
+            if getattr(item, key) != getattr(before[item.id], key)
+        ]
+        if changed:
+            parts.append(f"{item.title}: {', '.join(changed)}")
+    parts += [f"removed {item.title}" for item in old.items if item.id not in after]
+    if old.keywords != new.keywords:
+        parts.append("키워드")
+    if not parts and [i.id for i in old.items] != [i.id for i in new.items]:
+        parts.append("order")
+    return "; ".join(parts) or "wording"

@@ -1,0 +1,90 @@
+"""Parsed issue files kept between builds, keyed by the hash of each file's bytes.
+
+Parsing 1,000 issue files (YAML front matter and all) takes seconds; unpickling them takes a
+fraction of that. The cache is only ever a shortcut: a file whose bytes changed is parsed again,
+and a cache written by another version of the `Issue` model is ignored, never half-trusted.
+It lives in the state folder (`.digest/cache/`), not in the site, in shards of 100 issue
+numbers, so a new issue rewrites one small shard rather than the whole cache.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import re
+from pathlib import Path
+
+import digest
+from digest import issue as issues
+from digest.issue import Issue
+
+CACHE_DIR = "cache/issues"
+SHARD = 100
+_NUMBER = re.compile(r"(\d+)\.md$")
+_UNREADABLE = (OSError, ImportError, pickle.UnpicklingError, EOFError, ValueError, TypeError)
+
+
+def _model_version() -> str:
+    """The Issue model's source: a new field or parse rule makes old entries unusable."""
+    source = Path(issues.__file__).read_bytes()
+    return digest.__version__ + ":" + hashlib.blake2b(source, digest_size=8).hexdigest()
+
+
+def _shard_of(path: Path) -> int:
+    match = _NUMBER.search(path.name)
+    return int(match[1]) // SHARD if match else -1
+
+
+class IssueCache:
+    def __init__(self, state_dir: Path) -> None:
+        self.folder = state_dir / CACHE_DIR
+        self.version = _model_version()
+        self.shards: dict[int, dict[str, Issue]] = {}
+        self.used: dict[int, set[str]] = {}
+        self.dirty: set[int] = set()
+
+    def start(self) -> IssueCache:
+        """Begin a build: `digest serve` keeps one cache in memory across its rebuilds."""
+        self.used = {}
+        return self
+
+    def _shard(self, number: int) -> dict[str, Issue]:
+        if number not in self.shards:
+            self.shards[number] = {}
+            try:
+                with (self.folder / f"{number}.pickle").open("rb") as handle:
+                    version, entries = pickle.load(handle)
+            except (*_UNREADABLE, AttributeError):
+                return self.shards[number]  # none yet, or unreadable: parse this time
+            if version == self.version and isinstance(entries, dict):
+                self.shards[number] = entries
+        return self.shards[number]
+
+    def parse(self, data: bytes, digest_hex: str, path: Path) -> Issue:
+        number = _shard_of(path)
+        shard = self._shard(number)
+        self.used.setdefault(number, set()).add(digest_hex)
+        cached = shard.get(digest_hex)
+        if cached is not None:
+            cached.path = path  # the same bytes may have moved (renumbered at publish)
+            return cached
+        parsed = issues.parse(data.decode("utf-8"), path)
+        shard[digest_hex] = parsed
+        self.dirty.add(number)
+        return parsed
+
+    def save(self) -> None:
+        """Write the shards that changed, keeping only entries this build used."""
+        for number, shard in self.shards.items():
+            used = self.used.get(number, set())
+            if number not in self.dirty and len(used) == len(shard):
+                continue
+            kept = {k: v for k, v in shard.items() if k in used}
+            self.folder.mkdir(parents=True, exist_ok=True)
+            # A cache needs no fsync: a torn file fails to unpickle and is simply rebuilt.
+            tmp = self.folder / f".{number}.pickle.{os.getpid()}"
+            tmp.write_bytes(pickle.dumps((self.version, kept), pickle.HIGHEST_PROTOCOL))
+            os.replace(tmp, self.folder / f"{number}.pickle")
+            self.shards[number] = kept
+        self.dirty = set()

@@ -1,0 +1,202 @@
+"""What the site shows beyond single issues: the archive, keywords, 토막상식 and sections.
+
+Plain data built once from the published issues; the templates only lay it out."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+
+from digest.glossary import GlossaryTerm, load_glossary
+from digest.issue import Issue, IssueItem, Section
+from digest.slug import keyword_identity, slugify, url_path
+
+# The 19 initial consonants of Hangul syllables, in 가나다 order; doubled ones file under the
+# plain consonant as Korean dictionaries' headings do.
+_CHOSEONG = "ㄱㄲㄴㄷㄸㄹㅁㅂㅃㅅㅆㅇㅈㅉㅊㅋㅌㅍㅎ"
+_PLAIN = {"ㄲ": "ㄱ", "ㄸ": "ㄷ", "ㅃ": "ㅂ", "ㅆ": "ㅅ", "ㅉ": "ㅈ"}
+# A note that matches no glossary term is filed under its opening noun phrase: the words before
+# the first topic particle ("전문가 혼합(MoE)은 …" → "전문가 혼합").
+_HEADWORD = re.compile(r"^(.{1,24}?)(?:\(|은 |는 |이란 |란 |이라는 |, )")
+
+
+def issue_url(issue: Issue) -> str:
+    return f"issues/{issue.number:04d}/"
+
+
+def item_anchor(section: Section, index: int) -> str:
+    """`arxiv-3`: the third item of the arXiv section, stable while the editor keeps the order."""
+    return f"{slugify(section.id)}-{index}"
+
+
+def anchored_items(issue: Issue) -> list[tuple[Section, str, IssueItem]]:
+    return [
+        (section, item_anchor(section, n), item)
+        for section in issue.sections
+        for n, item in enumerate(section.items, 1)
+    ]
+
+
+def initial(word: str) -> str:
+    """The heading a word files under: its initial consonant for Hangul, else its first letter."""
+    first = word[:1]
+    if "가" <= first <= "힣":
+        consonant = _CHOSEONG[(ord(first) - 0xAC00) // 588]
+        return _PLAIN.get(consonant, consonant)
+    return first.upper() if first.isalpha() else "#"
+
+
+def ganada_key(word: str) -> tuple[int, str]:
+    """가나다 order: Hangul first (syllables are in dictionary order by code point), then Latin."""
+    first = word[:1]
+    group = 0 if "가" <= first <= "힣" or "ㄱ" <= first <= "ㅣ" else 1 if first.isalpha() else 2
+    return (group, word.casefold())
+
+
+@dataclass
+class Keyword:
+    name: str
+    slug: str
+    issues: list[Issue] = field(default_factory=list)
+
+    @property
+    def href(self) -> str:
+        return f"keywords/{url_path(self.slug)}/"
+
+    @property
+    def path(self) -> str:
+        return f"keywords/{self.slug}/"
+
+
+@dataclass
+class GlossaryUse:
+    issue: Issue
+    anchor: str
+    item: IssueItem
+
+
+@dataclass
+class GlossaryEntry:
+    headword: str
+    term: GlossaryTerm | None
+    notes: list[str] = field(default_factory=list)
+    uses: list[GlossaryUse] = field(default_factory=list)
+
+    @property
+    def anchor(self) -> str:
+        return "g-" + url_path(slugify(self.headword))
+
+    @property
+    def initial(self) -> str:
+        return initial(self.headword)
+
+
+@dataclass
+class SectionIndex:
+    id: str
+    title: str
+    slug: str
+    # newest issue first; each with the section's items and their anchors
+    issues: list[tuple[Issue, list[tuple[str, IssueItem]]]] = field(default_factory=list)
+
+    @property
+    def href(self) -> str:
+        return f"sections/{url_path(self.slug)}/"
+
+    @property
+    def path(self) -> str:
+        return f"sections/{self.slug}/"
+
+    @property
+    def item_count(self) -> int:
+        return sum(len(items) for _, items in self.issues)
+
+
+def keywords(shown: list[Issue]) -> dict[str, Keyword]:
+    """Keyword pages by slug; the spelling used most often names the page."""
+    by_identity: dict[str, Keyword] = {}
+    spellings: dict[str, Counter[str]] = defaultdict(Counter)
+    for issue in shown:
+        seen: set[str] = set()
+        for name in issue.keywords:
+            identity = keyword_identity(name)
+            if not identity or identity in seen:
+                continue
+            seen.add(identity)
+            spellings[identity][name.strip()] += 1
+            keyword = by_identity.setdefault(identity, Keyword(name, slugify(name)))
+            keyword.issues.append(issue)
+    for identity, keyword in by_identity.items():
+        keyword.name = min(spellings[identity].items(), key=lambda kv: (-kv[1], kv[0]))[0]
+    return {k.slug: k for k in sorted(by_identity.values(), key=lambda k: ganada_key(k.name))}
+
+
+def keyword_href(name: str) -> str:
+    return f"keywords/{url_path(slugify(name))}/"
+
+
+def glossary(shown: list[Issue]) -> list[GlossaryEntry]:
+    """Every 토막상식 that appeared, under its glossary term where one matches, in 가나다 order."""
+    terms = load_glossary()
+    by_note: dict[str, GlossaryTerm | None] = {t.note: t for t in terms}
+    entries: dict[str, GlossaryEntry] = {}
+    for issue in shown:
+        for _, anchor, item in anchored_items(issue):
+            note = item.glossary_note.strip()
+            if not note:
+                continue
+            if note not in by_note:  # each distinct note is matched once, not per use
+                by_note[note] = _term_named_in(note, terms)
+            term = by_note[note]
+            headword = term.ko if term else _headword(note)
+            entry = entries.setdefault(keyword_identity(headword), GlossaryEntry(headword, term))
+            if note not in entry.notes:
+                entry.notes.append(note)
+            entry.uses.append(GlossaryUse(issue, anchor, item))
+    return sorted(entries.values(), key=lambda e: ganada_key(e.headword))
+
+
+def _term_named_in(note: str, terms: tuple[GlossaryTerm, ...]) -> GlossaryTerm | None:
+    """An edited note still belongs to the term it opens with (its Korean or English name)."""
+    head = note[:40].casefold()
+    for term in terms:
+        if head.startswith(term.ko.casefold()) or head.startswith(term.term.casefold()):
+            return term
+    return None
+
+
+def _headword(note: str) -> str:
+    match = _HEADWORD.match(note)
+    return (match[1] if match else note[:12]).strip()
+
+
+def sections(shown: list[Issue], configured: list[tuple[str, str]]) -> list[SectionIndex]:
+    """One index per section: the configured ones in their order, then any found only in files."""
+    found: dict[str, SectionIndex] = {
+        sid: SectionIndex(sid, title, slugify(sid)) for sid, title in configured
+    }
+    for issue in reversed(shown):
+        for section in issue.sections:
+            index = found.setdefault(section.id, SectionIndex(section.id, section.title, ""))
+            index.slug = index.slug or slugify(section.id)
+            anchored = [(item_anchor(section, n), item) for n, item in enumerate(section.items, 1)]
+            if anchored:
+                index.issues.append((issue, anchored))
+    return [s for s in found.values() if s.issues]
+
+
+def archive(shown: list[Issue]) -> list[tuple[int, list[tuple[int, list[Issue]]]]]:
+    """[(year, [(month, issues newest first)])], newest year first."""
+    years: dict[int, dict[int, list[Issue]]] = defaultdict(lambda: defaultdict(list))
+    for issue in reversed(shown):
+        years[issue.date.year][issue.date.month].append(issue)
+    return [
+        (year, sorted(months.items(), reverse=True))
+        for year, months in sorted(years.items(), reverse=True)
+    ]
+
+
+def korean_date(day: date) -> str:
+    return f"{day.year}년 {day.month}월 {day.day}일"

@@ -1,0 +1,123 @@
+"""What every model backend shares: prompt, parse, validate, retry once, fall back, glossary.
+
+A backend supplies only a `Generator` (text in, text out, batched). This module turns its
+answers into `Brief`s: the 토막상식 comes from the curated glossary when a term fits (not shown
+in the last 30 issues, nor twice in one run); otherwise the model's own proposal is kept and
+marked as generated. A brief that fails validation is asked for again once with sampling; if
+that fails too, the extractive brief stands in, marked 검토 필요.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+from typing import Protocol
+
+from digest.glossary import GlossaryTerm, pick_term
+from digest.models import Brief, Item
+from digest.summarize import Progress
+from digest.summarize.extractive import ExtractiveSummarizer
+from digest.summarize.prompt import Draft, Prompt, build, parse
+from digest.summarize.validate import note_problems, problems
+
+log = logging.getLogger(__name__)
+
+
+class Generator(Protocol):
+    model_id: str
+    batch_size: int  # prompts per generate() call
+
+    @property
+    def completion(self) -> bool:
+        """True: few-shot completion (base model); False: chat messages → JSON."""
+        ...
+
+    def generate(self, prompts: list[Prompt], *, retry: bool = False) -> list[str]:
+        """One answer per prompt, in order; `retry` asks for a different (sampled) answer."""
+        ...
+
+
+class ModelSummarizer:
+    """A `Summarizer` around any `Generator`."""
+
+    def __init__(
+        self,
+        generator: Generator,
+        recent_terms: frozenset[str] = frozenset(),
+        progress: Progress | None = None,
+    ) -> None:
+        self.generator = generator
+        self.model_id = generator.model_id
+        self.recent_terms = recent_terms  # explained in the last 30 published issues
+        self.progress = progress
+        self.fallback = ExtractiveSummarizer()
+        self.model_calls = 0  # prompts sent, retries included (tests and the bench read it)
+
+    def summarize(self, items: list[Item]) -> list[Brief]:
+        explained: set[str] = set(self.recent_terms)
+        terms: list[GlossaryTerm | None] = []
+        for item in items:
+            term = pick_term(item.title, item.summary, exclude=explained)
+            if term is not None:
+                explained.add(term.term)
+            terms.append(term)
+        prompts = [build(item, term) for item, term in zip(items, terms, strict=True)]
+        drafts = self._ask(prompts, list(range(len(items))), retry=False)
+        faults = {i: problems(drafts[i], items[i]) for i in drafts}
+        again = [i for i, found in faults.items() if found]
+        if again:
+            log.info("retrying %d of %d briefs that failed validation", len(again), len(items))
+            drafts.update(self._ask(prompts, again, retry=True))
+            for i in again:
+                faults[i] = problems(drafts[i], items[i])
+        return [
+            self._brief(items[i], drafts[i], terms[i], faults[i], explained)
+            for i in range(len(items))
+        ]
+
+    def _ask(self, prompts: list[Prompt], which: list[int], retry: bool) -> dict[int, Draft]:
+        drafts: dict[int, Draft] = {}
+        size = max(1, self.generator.batch_size)
+        for start in range(0, len(which), size):
+            chunk = which[start : start + size]
+            self.model_calls += len(chunk)
+            answers = self.generator.generate([prompts[i] for i in chunk], retry=retry)
+            if len(answers) != len(chunk):  # a backend bug, not bad model output
+                raise RuntimeError(f"{self.model_id}: {len(answers)} answers for {len(chunk)}")
+            for i, text in zip(chunk, answers, strict=True):
+                drafts[i] = parse(text, self.generator.completion)
+            if self.progress:
+                self.progress(start + len(chunk), len(which))
+        return drafts
+
+    def _brief(
+        self,
+        item: Item,
+        draft: Draft,
+        term: GlossaryTerm | None,
+        faults: list[str],
+        explained: set[str],
+    ) -> Brief:
+        extractive = self.fallback.brief(item, set(explained))
+        if faults:
+            log.warning(
+                "%s: model brief rejected (%s); using the extractive brief, marked 검토 필요",
+                item.id,
+                "; ".join(faults),
+            )
+            note = term.display_note if term else ""
+            return replace(extractive, glossary_note=note, model=self.model_id, needs_review=True)
+        generated = term is None and bool(draft.glossary_note)
+        if generated and note_problems(draft, item):
+            log.info("%s: dropped the model's 토막상식: %s", item.id, note_problems(draft, item))
+            generated = False
+        return Brief(
+            key_sentence=extractive.key_sentence,
+            summary=draft.summary,
+            significance=draft.significance,
+            glossary_note=term.display_note if term else draft.glossary_note if generated else "",
+            model=self.model_id,
+            # A note no one curated is checked by the editor before it goes out.
+            needs_review=generated,
+            glossary_generated=generated,
+        )

@@ -1,0 +1,193 @@
+"""feeds.yaml → Config: the shipped files load; every mistake names file, line and fix."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from digest.config import find_config, load_config
+from digest.errors import ConfigError
+
+ROOT = Path(__file__).resolve().parents[1]
+
+GOOD = """\
+title: 뉴랄브리핑
+timezone: Asia/Seoul
+sections:
+  - id: google
+    title: 구글 블로그
+    sources:
+      - id: google-research
+        type: rss
+        url: https://research.google/blog/rss/
+  - id: arxiv
+    title: arXiv
+    sources:
+      - id: arxiv-cs
+        type: arxiv
+        url: https://export.arxiv.org/api/query
+        query: "cat:cs.LG"
+"""
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "feeds.yaml"
+    path.write_text(textwrap.dedent(text), encoding="utf-8")
+    return path
+
+
+def _error(tmp_path: Path, text: str) -> str:
+    with pytest.raises(ConfigError) as error:
+        load_config(_write(tmp_path, text))
+    return str(error.value)
+
+
+def test_repo_feeds_yaml_loads() -> None:
+    config = load_config(ROOT / "feeds.yaml")
+    assert config.section_ids == ["google", "aws", "meta", "arxiv", "reddit"]
+    assert config.timezone == "Asia/Seoul"
+    assert config.base_dir == ROOT
+    ids = {source.id: source for _, source in config.sources}
+    assert ids["arxiv-cs"].type == "arxiv"
+    assert ids["arxiv-cs"].query == "cat:cs.LG OR cat:cs.AI OR cat:cs.CL OR cat:cs.CV"
+    assert ids["arxiv-cs"].max_results == 100
+    assert ids["reddit-ml"].min_score == 50
+    assert config.email.from_ == "newsletter@example.com"
+
+
+def test_example_feeds_yaml_loads() -> None:
+    config = load_config(ROOT / "examples" / "feeds.yaml")
+    assert config.base_dir == ROOT / "examples"
+    assert config.select.window_days is None
+    assert config.auto_publish is True
+    (_, google), *_ = config.sources
+    assert config.source_url(google) == (
+        (ROOT / "examples" / "feeds" / "google-research-blog.xml").as_uri()
+    )
+    assert config.state_path == ROOT / "examples" / ".digest"
+    assert config.site_path == ROOT / "examples" / ".." / "site"
+
+
+def test_defaults_and_paths_relative_to_the_file(tmp_path: Path) -> None:
+    config = load_config(_write(tmp_path, GOOD))
+    assert config.summarizer.backend == "extractive"
+    assert config.select.window_days == 3
+    assert config.sections[0].max_items == 5
+    assert config.issues_path == tmp_path / "issues"
+    assert config.state_path == tmp_path / ".digest"
+    assert config.section("arxiv").title == "arXiv"
+    with pytest.raises(ConfigError, match="no section 'nope'"):
+        config.section("nope")
+
+
+def test_unknown_key_names_line_key_and_fix(tmp_path: Path) -> None:
+    message = _error(
+        tmp_path,
+        GOOD.replace("        query:", "        colour: red\n        query:"),
+    )
+    assert message.startswith(f"{tmp_path / 'feeds.yaml'}:16: ")
+    assert "sections.1.sources.0.colour" in message
+    assert "remove it" in message
+    assert message.count("\n") == 0  # one problem, one line
+
+
+def test_unknown_top_level_key(tmp_path: Path) -> None:
+    message = _error(tmp_path, "tittle: typo\n" + GOOD)
+    assert "feeds.yaml:1: tittle:" in message
+    assert "remove it" in message
+
+
+def test_bad_source_type_lists_the_allowed_ones(tmp_path: Path) -> None:
+    message = _error(tmp_path, GOOD.replace("type: rss", "type: atom2"))
+    assert "feeds.yaml:8: sections.0.sources.0.type" in message
+    assert "use one of: 'rss', 'arxiv' or 'reddit'" in message
+
+
+def test_missing_sections(tmp_path: Path) -> None:
+    message = _error(tmp_path, "title: 뉴랄브리핑\ntimezone: Asia/Seoul\n")
+    assert "feeds.yaml:1: sections: Field required" in message
+    assert "add sections:" in message
+
+
+def test_missing_url_names_the_source_line(tmp_path: Path) -> None:
+    message = _error(tmp_path, GOOD.replace("        url: https://research.google/blog/rss/\n", ""))
+    assert "feeds.yaml:7: sections.0.sources.0.url: Field required" in message
+    assert "add url:" in message
+
+
+def test_invalid_yaml_names_the_line(tmp_path: Path) -> None:
+    broken = GOOD.replace("    title: arXiv", "    title: arXiv: the preprints")
+    message = _error(tmp_path, broken)
+    assert "feeds.yaml:11: not valid YAML" in message
+    assert "fix the syntax" in message
+
+
+def test_not_a_mapping(tmp_path: Path) -> None:
+    assert "feeds.yaml:1: expected a mapping" in _error(tmp_path, "- just\n- a list\n")
+
+
+def test_unknown_timezone(tmp_path: Path) -> None:
+    message = _error(tmp_path, GOOD.replace("Asia/Seoul", "Mars/Olympus_Mons"))
+    assert "feeds.yaml:2: timezone" in message
+    assert "unknown timezone 'Mars/Olympus_Mons'" in message
+    assert "IANA" in message
+
+
+def test_duplicate_source_ids(tmp_path: Path) -> None:
+    message = _error(tmp_path, GOOD.replace("id: arxiv-cs", "id: google-research"))
+    assert "'source google-research' appears twice" in message
+    assert "feeds.yaml:3: sections" in message
+
+
+def test_bad_id_pattern(tmp_path: Path) -> None:
+    message = _error(tmp_path, GOOD.replace("id: google\n", "id: Google News\n"))
+    assert "feeds.yaml:4: sections.0.id" in message
+    assert "lower-case letters" in message
+
+
+def test_env_overrides_summarizer_backend(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = _write(tmp_path, GOOD + "summarizer:\n  backend: extractive\n  model: x\n")
+    monkeypatch.setenv("DIGEST_SUMMARIZER_BACKEND", "openai")
+    config = load_config(path)
+    assert config.summarizer.backend == "openai"
+    assert config.summarizer.model == "x"  # the rest of the block stays
+
+
+def test_env_override_into_an_empty_block(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DIGEST_SUMMARIZER_BACKEND", "transformers")
+    monkeypatch.setenv("DIGEST_AUTO_PUBLISH", "yes")
+    config = load_config(_write(tmp_path, GOOD + "summarizer:\n"))
+    assert config.summarizer.backend == "transformers"
+    assert config.auto_publish is True
+
+
+def test_bad_env_value_names_the_variable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DIGEST_SUMMARIZER_BACKEND", "gpt")
+    message = _error(tmp_path, GOOD)
+    assert message.startswith("DIGEST_SUMMARIZER_BACKEND: summarizer.backend")
+    assert "'extractive', 'transformers' or 'openai'" in message
+    assert "unset DIGEST_SUMMARIZER_BACKEND" in message
+
+
+def test_missing_config_path_names_the_fix(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as error:
+        load_config(tmp_path / "nowhere.yaml")
+    assert str(error.value) == (
+        f"{tmp_path / 'nowhere.yaml'}: no such file — pass --config PATH or run `digest init`"
+    )
+
+
+def test_find_config_from_env_and_cwd(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = _write(tmp_path, GOOD)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    with pytest.raises(ConfigError, match=r"no feeds\.yaml in .* run `digest init` here"):
+        find_config(None)
+    monkeypatch.setenv("DIGEST_CONFIG", str(path))
+    assert find_config(None) == path
+    monkeypatch.delenv("DIGEST_CONFIG")
+    monkeypatch.chdir(tmp_path)
+    assert find_config(None) == tmp_path / "feeds.yaml"

@@ -1,0 +1,190 @@
+"""The `openai` backend against a real local HTTP server speaking chat-completions: good JSON
+answers, 429 with Retry-After, 5xx, malformed bodies, auth errors and concurrency."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from digest.config import Config
+from digest.models import Item
+from digest.summarize import make_summarizer
+from digest.summarize.generative import ModelSummarizer
+from digest.summarize.openai import OpenAIGenerator, SummarizerServerError
+
+ANSWER = {
+    "summary": "희소 전문가 혼합 모델은 전문가 수를 늘리면 같은 계산으로 품질이 좋아지다가 멈춤.",
+    "significance": "전문가 수를 고르는 규칙을 줘서 모델 설계를 덜 헤매게 함.",
+    "glossary_note": "",
+}
+
+
+def completion(content: str) -> dict[str, Any]:
+    return {"choices": [{"index": 0, "message": {"role": "assistant", "content": content}}]}
+
+
+GOOD = (200, {}, json.dumps(completion(json.dumps(ANSWER, ensure_ascii=False))).encode())
+
+
+class ChatServer:
+    """Answers POST /v1/chat/completions from a script of (status, headers, body)."""
+
+    def __init__(self) -> None:
+        self.script: list[tuple[int, dict[str, str], bytes]] = []
+        self.requests: list[dict[str, Any]] = []
+        self.headers: list[dict[str, str]] = []
+        self.in_flight = 0
+        self.max_in_flight = 0
+        self.delay = 0.0
+        self.lock = threading.Lock()
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                length = int(self.headers["Content-Length"])
+                body = json.loads(self.rfile.read(length))
+                with server.lock:
+                    server.requests.append(body)
+                    server.headers.append(dict(self.headers))
+                    server.in_flight += 1
+                    server.max_in_flight = max(server.max_in_flight, server.in_flight)
+                    status, headers, payload = server.script.pop(0) if server.script else GOOD
+                time.sleep(server.delay)
+                if self.path != "/v1/chat/completions":
+                    status, headers, payload = 404, {}, b'{"error": "not found"}'
+                self.send_response(status)
+                for key, value in headers.items():
+                    self.send_header(key, value)
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+                with server.lock:
+                    server.in_flight -= 1
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture
+def server() -> Iterator[ChatServer]:
+    s = ChatServer()
+    yield s
+    s.close()
+
+
+def config(tmp_path: Path, url: str, **extra: object) -> Config:
+    settings = {"backend": "openai", "model": "test-model", "base_url": url, **extra}
+    return Config.model_validate(
+        {
+            "sections": [
+                {"id": "a", "title": "A", "sources": [{"id": "s", "type": "rss", "url": "x"}]}
+            ],
+            "summarizer": settings,
+            "base_dir": tmp_path,
+        }
+    )
+
+
+def items(n: int) -> list[Item]:
+    return [
+        Item(
+            id=f"i{k}",
+            title=f"Sparse experts {k}",
+            url=f"https://example.org/{k}",
+            source_id="s",
+            section_id="a",
+            summary="We study how sparse expert models scale with the number of experts.",
+        )
+        for k in range(n)
+    ]
+
+
+def test_briefs_from_json_answers_with_the_key_from_the_environment(
+    server: ChatServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MY_KEY", "sk-test")
+    summarizer = make_summarizer(config(tmp_path, server.url, api_key_env="MY_KEY"))
+    briefs = summarizer.summarize(items(2))
+    assert [b.summary for b in briefs] == [ANSWER["summary"]] * 2
+    assert all(b.model == "openai:test-model" and not b.needs_review for b in briefs)
+    request = server.requests[0]
+    assert request["model"] == "test-model" and request["temperature"] == 0.0
+    assert request["response_format"] == {"type": "json_object"}
+    assert request["messages"][0]["role"] == "system"
+    assert server.headers[0]["Authorization"] == "Bearer sk-test"
+
+
+def test_no_key_no_authorization_header(server: ChatServer, tmp_path: Path) -> None:
+    OpenAIGenerator(config(tmp_path, server.url, api_key_env="UNSET_KEY_VAR")).generate([])
+    make_summarizer(config(tmp_path, server.url, api_key_env="UNSET_KEY_VAR")).summarize(items(1))
+    assert "Authorization" not in server.headers[0]
+
+
+def test_429_is_retried_after_the_server_says(server: ChatServer, tmp_path: Path) -> None:
+    server.script = [(429, {"Retry-After": "1"}, b"slow down"), (503, {}, b"busy"), GOOD]
+    started = time.monotonic()
+    briefs = make_summarizer(config(tmp_path, server.url)).summarize(items(1))
+    assert briefs[0].summary == ANSWER["summary"]
+    assert len(server.requests) == 3
+    assert time.monotonic() - started >= 1.0  # Retry-After was honoured
+
+
+def test_retries_are_bounded_and_name_the_server(server: ChatServer, tmp_path: Path) -> None:
+    server.script = [(500, {"Retry-After": "0"}, b"down")] * 3
+    with pytest.raises(SummarizerServerError, match=r"127\.0\.0\.1.*HTTP 500 after 2 tries"):
+        make_summarizer(config(tmp_path, server.url, retries=1)).summarize(items(1))
+    assert len(server.requests) == 2
+
+
+def test_malformed_json_is_retried_then_falls_back_marked(
+    server: ChatServer, tmp_path: Path
+) -> None:
+    server.script = [
+        (200, {}, b"{this is not json"),
+        (200, {}, json.dumps(completion("not the JSON we asked for")).encode()),
+    ]
+    brief = make_summarizer(config(tmp_path, server.url)).summarize(items(1))[0]
+    assert brief.needs_review and brief.model == "openai:test-model"
+    assert brief.summary or brief.key_sentence  # the extractive fallback: never empty
+    assert server.requests[1]["temperature"] > 0  # the retry asks for a different answer
+
+
+def test_auth_failure_is_an_error_with_the_fix(server: ChatServer, tmp_path: Path) -> None:
+    server.script = [(401, {}, b'{"error": "bad key"}')]
+    with pytest.raises(SummarizerServerError, match="api_key_env"):
+        make_summarizer(config(tmp_path, server.url)).summarize(items(1))
+
+
+def test_a_dead_server_is_named(tmp_path: Path) -> None:
+    generator = OpenAIGenerator(config(tmp_path, "http://127.0.0.1:9/v1", retries=0))
+    summarizer = ModelSummarizer(generator)
+    with pytest.raises(SummarizerServerError, match="is the server running"):
+        summarizer.summarize(items(1))
+
+
+def test_concurrency_is_bounded(server: ChatServer, tmp_path: Path) -> None:
+    server.delay = 0.2
+    seen: list[tuple[int, int]] = []
+    summarizer = make_summarizer(
+        config(tmp_path, server.url, concurrency=2), progress=lambda d, t: seen.append((d, t))
+    )
+    summarizer.summarize(items(6))
+    assert server.max_in_flight == 2
+    assert seen[-1] == (6, 6)  # progress reaches the draft stage's bar
+    assert len(server.requests) == 6

