@@ -182,7 +182,7 @@ class HttpClient:
             error_headers = {k.lower(): v for k, v in (exc.headers or {}).items()}
             if exc.code in RETRY_STATUSES:
                 error = TransientFetchError(message, url=url, status=exc.code)
-                error.retry_after = _retry_after(exc.headers.get("Retry-After"))  # type: ignore[attr-defined]
+                error.retry_after = retry_after_seconds(exc.headers.get("Retry-After"))  # type: ignore[attr-defined]
                 error.headers = error_headers
                 raise error from None
             failure = FetchError(message, url=url, status=exc.code)
@@ -243,7 +243,7 @@ def _decode(body: bytes, encoding: str, url: str, limit: int) -> bytes:
     return decoded
 
 
-def _retry_after(value: str | None) -> float | None:
+def retry_after_seconds(value: str | None) -> float | None:
     """Seconds to wait from a Retry-After header (seconds or an HTTP date), capped."""
     if not value:
         return None

@@ -16,7 +16,7 @@ from werkzeug import Request, Response
 
 from digest import __version__
 from digest.errors import FetchError, TransientFetchError
-from digest.http import MAX_RETRY_AFTER_S, _retry_after
+from digest.http import MAX_RETRY_AFTER_S, retry_after_seconds
 
 BODY = b"<rss version='2.0'><channel><title>t</title></channel></rss>"
 ETAG = '"v1-abc"'
@@ -139,17 +139,17 @@ def test_retry_after_header_is_waited_for(httpserver: HTTPServer) -> None:
 
 
 def test_retry_after_parsing() -> None:
-    assert _retry_after("2") == 2.0
-    assert _retry_after("3600") == MAX_RETRY_AFTER_S == 60.0
-    assert _retry_after("-5") == 0.0
-    assert _retry_after(None) is None
-    assert _retry_after("") is None
-    assert _retry_after("soon") is None
+    assert retry_after_seconds("2") == 2.0
+    assert retry_after_seconds("3600") == MAX_RETRY_AFTER_S == 60.0
+    assert retry_after_seconds("-5") == 0.0
+    assert retry_after_seconds(None) is None
+    assert retry_after_seconds("") is None
+    assert retry_after_seconds("soon") is None
     in_30_s = format_datetime(datetime.now(UTC) + timedelta(seconds=30), usegmt=True)
-    assert 27.0 <= (_retry_after(in_30_s) or 0.0) <= 30.5
+    assert 27.0 <= (retry_after_seconds(in_30_s) or 0.0) <= 30.5
     next_year = format_datetime(datetime.now(UTC) + timedelta(days=365), usegmt=True)
-    assert _retry_after(next_year) == 60.0
-    assert _retry_after("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0  # in the past
+    assert retry_after_seconds(next_year) == 60.0
+    assert retry_after_seconds("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0  # in the past
 
 
 def test_user_agent_is_versioned(httpserver: HTTPServer) -> None:

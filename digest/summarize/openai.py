@@ -17,18 +17,17 @@ import time
 import urllib.error
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 from digest import __version__
 from digest.config import Config
 from digest.errors import ConfigError, DigestError
+from digest.http import retry_after_seconds
 from digest.summarize.prompt import Prompt
 
 log = logging.getLogger(__name__)
 
 RETRY_STATUSES = {429, 500, 502, 503, 504}
-MAX_RETRY_AFTER_S = 60.0  # a server asking for more is down; waiting longer helps no one
 BACKOFF_S = 1.0
 MAX_ANSWER_BYTES = 1024 * 1024
 RETRY_TEMPERATURE = 0.7  # the one retry after a failed validation asks for a different answer
@@ -154,14 +153,4 @@ class OpenAIGenerator:
 
 def _retry_after(headers: Any) -> float | None:
     """Retry-After in seconds or as an HTTP date, capped; None when absent or unreadable."""
-    value = headers.get("Retry-After") if headers is not None else None
-    if not value:
-        return None
-    try:
-        seconds = float(value)
-    except ValueError:
-        try:
-            seconds = parsedate_to_datetime(value).timestamp() - time.time()
-        except (TypeError, ValueError):
-            return None
-    return min(max(seconds, 0.0), MAX_RETRY_AFTER_S)
+    return retry_after_seconds(headers.get("Retry-After") if headers is not None else None)
