@@ -190,14 +190,18 @@ def test_good_answers_become_briefs_with_the_curated_note() -> None:
 
 def test_a_failed_brief_is_retried_once_with_sampling() -> None:
     generator = Scripted(["garbage", GOOD])
-    brief = ModelSummarizer(generator).summarize([item()])[0]
+    summarizer = ModelSummarizer(generator)
+    brief = summarizer.summarize([item()])[0]
     assert generator.calls == [(1, False), (1, True)]
     assert brief.summary.startswith("희소") and not brief.needs_review
+    assert (summarizer.retried, summarizer.rescued) == (1, 1)  # the bench reports these
 
 
 def test_twice_failed_brief_falls_back_to_extractive_marked_for_review() -> None:
     generator = Scripted(["garbage", "still English words here"])
-    brief = ModelSummarizer(generator).summarize([item()])[0]
+    summarizer = ModelSummarizer(generator)
+    brief = summarizer.summarize([item()])[0]
+    assert (summarizer.retried, summarizer.rescued) == (1, 0)
     assert brief.needs_review and brief.model == "scripted:1"
     assert brief.summary and brief.key_sentence  # never an empty brief, never silently
     assert len(generator.calls) == 2

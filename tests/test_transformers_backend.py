@@ -61,6 +61,8 @@ def tiny_model(folder: Path, chat: bool = False) -> Path:
         num_key_value_heads=1,
         head_dim=16,
         sliding_window=32,
+        # Like Gemma 3's 5:1 pattern: a full-attention layer sees the whole few-shot page.
+        layer_types=["sliding_attention", "full_attention"],
         max_position_embeddings=8192,
         pad_token_id=0,
         bos_token_id=1,
@@ -132,6 +134,35 @@ def test_batched_generation_matches_one_at_a_time(tiny: Path, tmp_path: Path) ->
     alone = [generator.generate([p])[0] for p in prompts]
     assert together == alone
     assert generator.tokenizer.padding_side == "left"
+
+
+def test_the_cached_few_shot_page_writes_what_plain_generation_writes(
+    tiny: Path, tmp_path: Path
+) -> None:
+    """The page's keys and values, computed once and shifted per row, give the same tokens and
+    logits as prefilling every whole prompt, with padding and past the sliding window."""
+    generator = TransformersGenerator(
+        _config(tmp_path, str(tiny), max_new_tokens=24), Source("tiny", str(tiny))
+    )
+    prompts = [build(item, None) for item in _items(3)]  # three lengths: rows get padded
+    texts = [p.completion for p in prompts]
+    cached = generator.inputs(texts)
+    assert "past_key_values" in cached  # the page was recognised in every row
+    page = len(generator.few_shot_page()[0])
+    assert page > generator.model.config.sliding_window  # the sliding layers' trim is exercised
+    assert (cached["attention_mask"] == 0).any()  # and the shift for padded rows
+
+    generator.prefix_cache = False
+    plain = generator.inputs(texts)
+    assert "past_key_values" not in plain
+    with torch.inference_mode():
+        fast = generator.model(**generator.prefill_inputs(cached), logits_to_keep=1).logits
+        slow = generator.model(**generator.prefill_inputs(plain), logits_to_keep=1).logits
+    torch.testing.assert_close(fast, slow, rtol=1e-4, atol=1e-4)
+    without = generator.generate(prompts)
+    generator.prefix_cache = True
+    assert generator.generate(prompts) == without
+    assert generator.generate(prompts[1:2]) == without[1:2]  # a batch of one, no padding
 
 
 def test_a_chat_template_switches_to_json_messages(tmp_path: Path) -> None:

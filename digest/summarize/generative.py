@@ -52,6 +52,8 @@ class ModelSummarizer:
         self.progress = progress
         self.fallback = ExtractiveSummarizer()
         self.model_calls = 0  # prompts sent, retries included (tests and the bench read it)
+        self.retried = 0  # briefs asked for a second time
+        self.rescued = 0  # of those, how many passed on the second try
 
     def summarize(self, items: list[Item]) -> list[Brief]:
         explained: set[str] = set(self.recent_terms)
@@ -70,6 +72,8 @@ class ModelSummarizer:
             drafts.update(self._ask(prompts, again, retry=True))
             for i in again:
                 faults[i] = problems(drafts[i], items[i])
+            self.retried += len(again)
+            self.rescued += sum(not faults[i] for i in again)
         return [
             self._brief(items[i], drafts[i], terms[i], faults[i], explained)
             for i in range(len(items))

@@ -24,7 +24,7 @@ from typing import Any
 
 from digest.config import Config
 from digest.errors import ConfigError, DigestError
-from digest.summarize.prompt import Prompt, finished
+from digest.summarize.prompt import FEW_SHOT, Prompt, finished
 
 log = logging.getLogger(__name__)
 
@@ -188,7 +188,9 @@ class TransformersGenerator:
                 "weights, or a Hugging Face model id this machine can download"
             ) from exc
         if settings.korean_vocab:
-            restrict_output(torch, self.model, self.tokenizer)
+            restrict_output(
+                torch, self.model, self.tokenizer, _head_dtype(torch, dtype, self.device)
+            )
         self.model.to(self.device)
         self.model.eval()
         self.load_seconds = time.monotonic() - started
@@ -198,6 +200,10 @@ class TransformersGenerator:
         # A base model continues the few-shot pattern; an instruction model gets its chat
         # template and answers in JSON.
         self.completion = self.source.embedded or not getattr(self.tokenizer, "chat_template", None)
+        # Every completion prompt opens with the same few-shot page: its keys and values are
+        # computed once (on first use) and copied into each batch's cache (see `inputs`).
+        self.prefix_cache = True
+        self._prefix: tuple[Any, list[tuple[Any, Any]]] | None = None
 
     def render(self, prompt: Prompt) -> str:
         if self.completion:
@@ -211,10 +217,7 @@ class TransformersGenerator:
         if not prompts:
             return []
         torch = self.torch
-        texts = [self.render(p) for p in prompts]
-        batch = self.tokenizer(
-            texts, return_tensors="pt", padding=True, add_special_tokens=self.completion
-        ).to(self.device)
+        batch = self.inputs([self.render(p) for p in prompts])
         prompt_len = batch["input_ids"].shape[1]
         options: dict[str, Any] = {"do_sample": False}
         if retry:
@@ -231,6 +234,81 @@ class TransformersGenerator:
             )
         answers = self.tokenizer.batch_decode(out[:, prompt_len:], skip_special_tokens=True)
         return [_cut(a, p, self.completion) for a, p in zip(answers, prompts, strict=True)]
+
+    def inputs(self, texts: list[str]) -> dict[str, Any]:
+        """The tokenized batch for `generate`, with `past_key_values` already holding the
+        few-shot page when every row starts with it, so prefill computes only the items."""
+        batch = self.tokenizer(
+            texts, return_tensors="pt", padding=True, add_special_tokens=self.completion
+        ).to(self.device)
+        inputs: dict[str, Any] = dict(batch)
+        if self.prefix_cache and self.completion:
+            cache = self._prefixed(batch["input_ids"], batch["attention_mask"])
+            if cache is not None:
+                inputs["past_key_values"] = cache
+        return inputs
+
+    def prefill_inputs(self, inputs: dict[str, Any]) -> dict[str, Any]:
+        """`inputs` for one direct forward call (what generate() does first): only the columns
+        the cache does not hold, positions counted from the attention mask as generate() does."""
+        mask = inputs["attention_mask"]
+        positions = (mask.long().cumsum(-1) - 1).clamp(min=0)
+        cache = inputs.get("past_key_values")
+        done = cache.get_seq_length() if cache is not None else 0
+        return {
+            **inputs,
+            "input_ids": inputs["input_ids"][:, done:],
+            "position_ids": positions[:, done:],
+        }
+
+    def few_shot_page(self) -> tuple[Any, list[tuple[Any, Any]]]:
+        """The few-shot page's token ids and, per layer, its keys and values (batch of one)."""
+        if self._prefix is None:
+            from transformers import DynamicCache
+
+            ids = self.tokenizer(FEW_SHOT, return_tensors="pt")["input_ids"].to(self.device)
+            # No config: every layer keeps all positions, the sliding-window ones too, so a
+            # row shifted right by its padding still finds the whole page (see `_prefixed`).
+            cache: Any = DynamicCache()
+            with self.torch.inference_mode():
+                self.model(input_ids=ids, past_key_values=cache, use_cache=True, logits_to_keep=1)
+            self._prefix = (ids[0], [(layer.keys, layer.values) for layer in cache.layers])
+        return self._prefix
+
+    def _prefixed(self, ids: Any, mask: Any) -> Any | None:
+        """A cache for the first len(page) columns of this left-padded batch, or None when a
+        row does not start with the page (a tokenizer that merges across its end).
+
+        Row i has `pad_i` pads, then the page, then its item. Its first len(page) columns hold
+        the pads and the page's first len(page) - pad_i tokens: the page's keys shifted right,
+        exactly what plain prefill would compute there (positions come from the attention
+        mask, so padding does not move them). The rest of the page is recomputed with the item;
+        the model config's cache then keeps only a sliding window where the model has one."""
+        from transformers import DynamicCache
+
+        torch = self.torch
+        page, layers = self.few_shot_page()
+        size = len(page)
+        pads = (mask.shape[1] - mask.sum(dim=1)).tolist()
+        if ids.shape[1] <= size:
+            return None
+        for row, pad in zip(ids, pads, strict=True):
+            if not torch.equal(row[pad : pad + size], page):
+                return None
+        cache = DynamicCache(config=self.model.config)
+        for index, (keys, values) in enumerate(layers):
+            cache.update(_shifted(keys, pads), _shifted(values, pads), index)
+        return cache
+
+
+def _shifted(states: Any, pads: list[int]) -> Any:
+    """`states` of the page (1, heads, len, dim) for each row, moved right by its padding."""
+    size = states.shape[2]
+    out = states.new_zeros((len(pads), states.shape[1], size, states.shape[3]))
+    for row, pad in enumerate(pads):
+        if pad < size:
+            out[row, :, pad:] = states[0, :, : size - pad]
+    return out
 
 
 @dataclass
@@ -276,9 +354,10 @@ def _cut(text: str, prompt: Prompt, completion: bool) -> str:
 _KOREAN_PIECE = re.compile(r"^(?:[\u2581 -~\n\t가-힣ㄱ-ㆎ“”‘’…·–—%°×→←]+|<0x[0-9A-F]{2}>)$")
 
 
-def restrict_output(torch: Any, model: Any, tokenizer: Any) -> int:
+def restrict_output(torch: Any, model: Any, tokenizer: Any, dtype: Any = None) -> int:
     """Swap the output layer for one computing only the tokens a Korean brief uses; the others
-    get the lowest logit, so generate() sees the vocabulary it knows. Returns the kept count."""
+    get the lowest logit, so generate() sees the vocabulary it knows. `dtype` stores the kept
+    rows in another precision (bfloat16: see `_head_dtype`). Returns the kept count."""
     head = model.get_output_embeddings()
     vocab = int(head.weight.shape[0])
     pieces = tokenizer.convert_ids_to_tokens(list(range(min(vocab, len(tokenizer)))))
@@ -296,17 +375,35 @@ def restrict_output(torch: Any, model: Any, tokenizer: Any) -> int:
         def __init__(self) -> None:
             super().__init__()
             self.weight_kept = torch.nn.Parameter(
-                head.weight.detach()[ids].clone(), requires_grad=False
+                head.weight.detach()[ids].to(dtype or head.weight.dtype).clone(),
+                requires_grad=False,
             )
             self.register_buffer("ids", ids)
 
         def forward(self, hidden: Any) -> Any:
-            kept = torch.nn.functional.linear(hidden, self.weight_kept)
+            weight = self.weight_kept
+            kept = torch.nn.functional.linear(hidden.to(weight.dtype), weight).to(hidden.dtype)
             full = kept.new_full((*kept.shape[:-1], vocab), torch.finfo(kept.dtype).min)
             return full.index_copy_(-1, self.ids, kept)
 
     model.lm_head = KoreanHead()
     return len(keep)
+
+
+def _head_dtype(torch: Any, dtype: Any, device: str) -> Any:
+    """bfloat16 for the output layer of a float32 model on a CPU with bfloat16 instructions.
+
+    The layer is ~155k × 640 weights read at every decoding step: memory-bound, so half the
+    bytes is ~5× faster here (45 → 9 ms per step at batch 8); the sums stay float32. The rest
+    of the model stays float32, which batches best. The embedded weights come from a 4-bit
+    GGUF, so bfloat16 rounding is small next to that quantization."""
+    if device != "cpu" or dtype != torch.float32:
+        return None
+    try:
+        supported = bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except (AttributeError, RuntimeError):
+        supported = False
+    return torch.bfloat16 if supported else None
 
 
 def _device(torch: Any, wanted: str) -> str:
