@@ -230,7 +230,11 @@ def main() -> None:
                 / 1e6,
                 1,
             ),
-            "search_index_mb": round((newsletter / "site/search-index.js").stat().st_size / 1e6, 1),
+            "search_index_mb": round(
+                sum(p.stat().st_size for p in (newsletter / "site").glob("search-index-*.js"))
+                / 1e6,
+                1,
+            ),
         }
         if not args.skip_pelican:
             write_pelican(pelican, newsletter, upto=args.issues)

@@ -89,7 +89,8 @@ def load_glossary() -> tuple[GlossaryTerm, ...]:
             note=str(entry["note"]).strip(),
             aliases=tuple(str(a) for a in entry.get("aliases") or ()),
         )
-        for entry in yaml.safe_load(text)
+        # libyaml's loader when PyYAML has it: ten times faster on this file, same result.
+        for entry in yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     )
 
 

@@ -1,4 +1,4 @@
-"""The search index: every item's text, shipped as one script the browser loads (no server).
+"""The search index: every item's text, shipped as scripts the browser loads (no server).
 
 The matching lives in `templates/static/search.js` and is made for Korean, where Pagefind's
 word-prefix matching fails readers: the query's particles are stripped (`학습이` → `학습`), a
@@ -15,7 +15,30 @@ import json
 from digest.issue import Issue
 from digest.site_model import anchored_items, issue_url
 
-INDEX_FILE = "search-index.js"
+# The index is cut into files of 100 issue numbers each (`search-index-0900.js` holds issues
+# 900-999): a new issue rewrites only the newest file, not all 10 MB of a 1,000-issue index.
+CHUNK_ISSUES = 100
+# Each file adds its part to window.DIGEST_SEARCH; the search page loads them newest first, so
+# the docs stay in the order ties are shown in.
+_MERGE = (
+    "(function(p){var s=window.DIGEST_SEARCH||(window.DIGEST_SEARCH={issues:{},docs:[]});"
+    "for(var k in p.issues)s.issues[k]=p.issues[k];"
+    "for(var i=0;i<p.docs.length;i++)s.docs.push(p.docs[i]);})"
+)
+
+
+def chunk_file(number: int) -> str:
+    """The index file that holds issue `number`."""
+    return f"search-index-{number // CHUNK_ISSUES * CHUNK_ISSUES:04d}.js"
+
+
+def chunks(shown: list[Issue]) -> dict[str, list[Issue]]:
+    """{file: its issues}, newest file first; one empty file when there are no issues, so the
+    search page always has an index to load."""
+    found: dict[str, list[Issue]] = {}
+    for issue in shown:
+        found.setdefault(chunk_file(issue.number), []).append(issue)
+    return dict(sorted(found.items(), reverse=True)) or {chunk_file(0): []}
 
 
 def item_text(*parts: str) -> str:
@@ -24,7 +47,8 @@ def item_text(*parts: str) -> str:
 
 
 def build_index(shown: list[Issue]) -> str:
-    """`window.DIGEST_SEARCH = {...}`: a script, not JSON, so it loads from file:// too."""
+    """One index file: a script adding `shown` to `window.DIGEST_SEARCH`, not JSON, so it
+    loads from file:// too."""
     issues = {i.number: [i.title, issue_url(i)] for i in shown}
     docs = [
         [
@@ -39,4 +63,4 @@ def build_index(shown: list[Issue]) -> str:
         for _, anchor, item in anchored_items(issue)
     ]
     data = json.dumps({"issues": issues, "docs": docs}, ensure_ascii=False, separators=(",", ":"))
-    return f"window.DIGEST_SEARCH={data};\n"
+    return f"{_MERGE}({data});\n"

@@ -36,7 +36,7 @@ from digest.site_manifest import fingerprint, hash_bytes, hash_tree
 
 Context = Mapping[str, object] | Callable[[], Mapping[str, object]]
 # Bump when the page plan changes in a way templates cannot show (new context, new pages).
-PLAN_VERSION = 1
+PLAN_VERSION = 2
 FEED_ISSUES = 20
 DESCRIPTION_CHARS = 150
 
@@ -158,11 +158,11 @@ def plan(config: Config, shown: list[SourceIssue], env: Environment) -> SitePlan
         [digests[i.number] for i in feed],
         {"issues": feed, "updated": updated, "feed_id": partial(feed_id, config.title, site_url)},
     )
-    index_key = [digests[i.number] for i in issues]
-    pages.append(
-        Page(search.INDEX_FILE, fingerprint(index_key), partial(search.build_index, issues))
-    )
-    add("search/index.html", "search.html.j2", None, {})
+    index_files = search.chunks(issues)
+    for name, part in index_files.items():
+        index_key = [digests[i.number] for i in part]
+        pages.append(Page(name, fingerprint(index_key), partial(search.build_index, part)))
+    add("search/index.html", "search.html.j2", list(index_files), {"index_files": index_files})
     add("404.html", "404.html.j2", site_url, {"root": site_url})
     sitemap = [p.path for p in pages if p.path != "404.html" and p.path.endswith(".html")]
     add("robots.txt", "robots.txt.j2", site_url, {})

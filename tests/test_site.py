@@ -245,7 +245,7 @@ def test_one_new_issue_re_renders_only_the_pages_it_changes(tmp_path: Path, site
     changed = {
         "issues/0004/index.html", "issues/0003/index.html", "index.html", "archive/index.html",
         "glossary/index.html", "sections/google/index.html", "sections/arxiv/index.html",
-        "sections/index.html", "feed.xml", "sitemap.xml", "keywords/index.html", "search-index.js",
+        "sections/index.html", "feed.xml", "sitemap.xml", "keywords/index.html", "search-index-0000.js",
     }  # fmt: skip
     keyword_pages = {f"keywords/{slugify(k)}/index.html" for k in KEYWORDS[0]}  # issue 4's
     assert result.rendered == len(changed | keyword_pages)
@@ -325,6 +325,45 @@ def test_hard_links_are_used_when_the_filesystem_has_them(tmp_path: Path, site: 
     write_issue(tmp_path, 4)
     build_site(make_config(tmp_path))
     assert os.stat(site / "issues/0002/index.html").st_nlink == 1  # the old tree is gone
+
+
+@pytest.mark.parametrize("cp", ["none", "failing"])
+def test_without_a_working_cp_the_tree_is_linked_in_python(
+    tmp_path: Path, site: Path, monkeypatch: pytest.MonkeyPatch, cp: str
+) -> None:
+    import subprocess
+    import sys
+
+    from digest import render
+
+    def start(source: Path, target: Path) -> subprocess.Popen[bytes] | None:
+        if cp == "none":
+            return None
+        (target / "half-copied").mkdir()  # what a cp that gave up may leave behind
+        return subprocess.Popen([sys.executable, "-c", "raise SystemExit(1)"])
+
+    monkeypatch.setattr(render, "_start_linking", start)
+    kept = (site / "issues/0001/index.html").stat().st_ino
+    write_issue(tmp_path, 4)
+    result = build_site(make_config(tmp_path))
+    assert 0 < result.rendered < result.pages
+    assert (site / "issues/0001/index.html").stat().st_ino == kept  # linked, not rendered
+    assert (site / "issues/0004/index.html").is_file() and (site / "search.js").is_file()
+    assert not (site / "half-copied").exists()
+
+
+def test_a_template_error_while_cp_links_leaves_no_staging_behind(
+    tmp_path: Path, site: Path
+) -> None:
+    before = {p: p.read_bytes() for p in site.rglob("*") if p.is_file()}
+    write_issue(tmp_path, 4)
+    broken = tmp_path / "templates"
+    broken.mkdir()
+    (broken / "issue.html.j2").write_text("{{ no_such_name }}")
+    with pytest.raises(Exception, match="no_such_name"):
+        build_site(make_config(tmp_path))
+    assert {p: p.read_bytes() for p in site.rglob("*") if p.is_file()} == before
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".site")]
 
 
 def _read_if_there(page: Path) -> str:

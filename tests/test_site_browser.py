@@ -159,7 +159,14 @@ def search_page(browser: object, tmp_path_factory: pytest.TempPathFactory) -> It
                        "sources": [{"id": "a", "type": "rss", "url": "x"}]}],
          "base_dir": folder}
     )  # fmt: skip
-    build_site(config)
+    from digest import search
+
+    # Index files of 10 issues, not 100: the corpus is then searched across files the browser
+    # merges, as a 1,000-issue site's is.
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(search, "CHUNK_ISSUES", 10)
+        build_site(config)
+    assert len(list((folder / "site").glob("search-index-*.js"))) == 2
     errors: list[str] = []
     page = open_page(browser, (folder / "site/search/index.html").as_uri(), errors)
     page.wait_for_function("window.digestSearch !== undefined")  # type: ignore[attr-defined]

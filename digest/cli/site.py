@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import gc
 import http.server
 import stat
 import threading
@@ -40,6 +41,9 @@ Example:
 def build(app: AppState, drafts: bool, full: bool) -> None:
     started = time.monotonic()
     result = build_site(app.config, include_drafts=drafts, full=full)
+    # The process ends next: its last act would be a cycle collection over every object the
+    # build left (a fifth of an incremental build's time), for memory the exit frees anyway.
+    gc.freeze()
     app.say(
         f"site: {result.issues} issues, {result.rendered} of {result.pages} pages rendered "
         f"in {result.output} ({time.monotonic() - started:.2f} s)"

@@ -1,4 +1,4 @@
-/* 뉴랄브리핑 search: runs in the browser over search-index.js, no server.
+/* 뉴랄브리핑 search: runs in the browser over search-index-*.js, no server.
    Korean-aware: particles are stripped from the query (학습이 → 학습), words match inside
    compounds (학습 in 강화학습), spacing is ignored for Hangul (언어모델 = 언어 모델), quoted
    phrases match across particles, and 강화학습을 ranks the same as 강화학습. */
