@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable
+import socket
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import yaml
+from aiosmtpd.controller import Controller
 
 from digest.cli import main
 
@@ -113,3 +116,23 @@ def copy_example(tmp_path: Path) -> Path:
     target = tmp_path / "examples"
     shutil.copytree(ROOT / "examples", target, ignore=shutil.ignore_patterns(".digest", "issues"))
     return target
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextmanager
+def smtp_server(handler: object, monkeypatch: pytest.MonkeyPatch) -> Iterator[int]:
+    """A real SMTP server (aiosmtpd) on loopback with `handler`, and DIGEST_SMTP_* pointing at it."""
+    port = free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    monkeypatch.setenv("DIGEST_SMTP_HOST", "127.0.0.1")
+    monkeypatch.setenv("DIGEST_SMTP_PORT", str(port))
+    try:
+        yield port
+    finally:
+        controller.stop()

@@ -8,7 +8,6 @@ import email
 import email.policy
 import os
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -20,8 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
-from conftest import EXAMPLE_FEEDS, CliResult, Newsroom
+from conftest import EXAMPLE_FEEDS, CliResult, Newsroom, smtp_server
 from werkzeug import Request, Response
 
 from digest import issue as issues
@@ -93,23 +91,12 @@ class Inbox:
         return Counter((str(m["To"]), str(m["Subject"])) for m in self.messages)
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture
 def inbox(monkeypatch: pytest.MonkeyPatch) -> Iterator[Inbox]:
     box = Inbox()
-    port = free_port()
-    controller = Controller(box, hostname="127.0.0.1", port=port)
-    controller.start()
-    monkeypatch.setenv("DIGEST_SMTP_HOST", "127.0.0.1")
-    monkeypatch.setenv("DIGEST_SMTP_PORT", str(port))
-    yield box
-    box.release.set()
-    controller.stop()
+    with smtp_server(box, monkeypatch):
+        yield box
+        box.release.set()
 
 
 def start_daily(room: Newsroom, day: str, pause: str | None = None, log: Path | None = None):

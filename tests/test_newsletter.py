@@ -5,7 +5,6 @@ from __future__ import annotations
 import email
 import email.policy
 import re
-import socket
 from collections import Counter
 from collections.abc import Iterator
 from email.message import EmailMessage
@@ -15,7 +14,7 @@ from typing import Any
 import pytest
 import yaml
 from aiosmtpd.controller import Controller
-from conftest import Newsroom
+from conftest import Newsroom, free_port, smtp_server
 
 from digest import newsletter
 from digest.config import load_config
@@ -67,22 +66,11 @@ class Inbox:
         return [m["To"].addresses[0].addr_spec for m in self.messages]
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture
 def smtp(monkeypatch: pytest.MonkeyPatch) -> Iterator[Inbox]:
     inbox = Inbox()
-    port = free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    monkeypatch.setenv("DIGEST_SMTP_HOST", "127.0.0.1")
-    monkeypatch.setenv("DIGEST_SMTP_PORT", str(port))
-    yield inbox
-    controller.stop()
+    with smtp_server(inbox, monkeypatch):
+        yield inbox
 
 
 @pytest.fixture
