@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 import test_faults
-from conftest import EXAMPLE_FEEDS, Newsroom
+from conftest import EXAMPLE_FEEDS, Newsroom, free_port
 from pytest_httpserver import HTTPServer
 from test_faults import (
     EMPTY_FEED,
@@ -25,7 +25,6 @@ from test_faults import (
     ROOT,
     Inbox,
     assert_whole,
-    free_port,
 )
 from werkzeug import Request, Response
 
