@@ -75,6 +75,15 @@ class SummarizerConfig(_Strict):
     # openai: the model name the server knows.
     model: str = ""
     prompt_version: str = "1"
+    # How a brief is written. "mixed": a Korean 음슴체 sentence frame with the technical terms
+    # copied in English from the source (what the embedded model's adapter writes: a 270M model
+    # invents Korean for terms it must translate). "korean": terms as 한국어(English), for
+    # capable models. "auto": mixed for the embedded model, korean for any other.
+    style: Literal["auto", "mixed", "korean"] = "auto"
+    # transformers: a PEFT LoRA adapter merged into the model when it loads (no cost per token).
+    # "auto": the bundled adapter for the embedded model, none for other models; "builtin",
+    # "none", or a folder made by `digest train` (relative to feeds.yaml).
+    adapter: str = "auto"
     # transformers: where and how the model runs. "auto" picks cuda when there is one.
     device: Literal["auto", "cpu", "cuda"] = "auto"
     dtype: Literal["auto", "float32", "bfloat16", "float16"] = "auto"
@@ -85,6 +94,10 @@ class SummarizerConfig(_Strict):
     # ASCII, common punctuation): Gemma's 262k-token vocabulary makes that layer a third of
     # every decoding step, and the model can no longer drift into other scripts.
     korean_vocab: bool = True
+    # transformers: grounded decoding. While the model writes, an English word or a number can
+    # only be one the title or source has (a plural ending may differ): a copied term instead of
+    # an invented one. Validation still checks every brief; this stops most faults before it.
+    grounded: bool = True
     # Items generated together: on a CPU a batch of 8 gives ~3x the tokens per second of one.
     batch_size: int = Field(default=8, ge=1, le=128)
     # openai: any OpenAI-compatible chat-completions server; the key is read from the

@@ -18,7 +18,7 @@ from digest.issue import Issue, IssueItem
 from digest.models import Brief, Item
 from digest.select import select
 from digest.store import Store
-from digest.summarize import Summarizer, make_summarizer, summarize_cached
+from digest.summarize import Summarizer, cache_version, make_summarizer, summarize_cached
 
 
 @dataclass(frozen=True)
@@ -55,7 +55,7 @@ def make_draft(
     summarizer = summarizer or make_summarizer(config)
     to_summarize = new_items + [item for item, _ in unfilled]
     now = clock.now(config.timezone)
-    version = config.summarizer.prompt_version
+    version = cache_version(config)
     briefs, cached = summarize_cached(summarizer, to_summarize, store, version, now)
     by_id = dict(zip((item.id for item in to_summarize), briefs, strict=True))
     if existing is not None and existing.path is not None:
@@ -137,4 +137,6 @@ def fill_brief(entry: IssueItem, brief: Brief) -> None:
     entry.glossary_note = brief.glossary_note
     entry.model = brief.model
     entry.needs_review = brief.needs_review
+    entry.review_reasons = list(brief.review_reasons)
+    entry.unreviewed = bool(brief.model)  # machine-written: the editor has not seen this text
     entry.glossary_generated = brief.glossary_generated

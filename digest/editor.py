@@ -170,6 +170,11 @@ def edit(
         )
         if path.read_text(encoding="utf-8") != original_text:
             _keep_aside(path, edited)
+        before = {i.id: i for i in [*target.items, *target.dropped]}
+        for changed in [*edited.items, *edited.dropped]:
+            old = before.get(changed.id)
+            if old is None or issues.item_markdown(old) != issues.item_markdown(changed):
+                _reviewed(changed, old)
     else:
         ref = resolve_live(target, n)
         item = edit_until_valid(
@@ -178,6 +183,7 @@ def edit(
             f"{path.stem}-item-{n}.md",
             open_editor,
         )
+        _reviewed(item, ref.item)  # the editor has had it open: it is reviewed now
         # Into the file as it is now: a re-draft may have appended items while the editor was
         # open, and one item's edit merges safely by its id.
         original_text = path.read_text(encoding="utf-8")
@@ -198,6 +204,13 @@ def edit(
     edited.path = path
     issues.save(edited, config.issues_path)
     return Edited(edited, True, correction)
+
+
+def _reviewed(item: IssueItem, before: IssueItem | None) -> None:
+    """The editor has read `item`: no longer 미검토; a 토막상식 they rewrote is theirs now."""
+    item.unreviewed = False
+    if before is not None and item.glossary_note != before.glossary_note:
+        item.glossary_generated = False
 
 
 def _replaced(issue: Issue, ref: Ref, item: IssueItem) -> Issue:

@@ -30,9 +30,10 @@ An issue file looks like this (the editor may change anything but the comments):
     <!-- item: https://… | source: aws-ml | section: aws -->
 
 Lines inside an item that are none of these are kept as they are. The item mark may carry
-`model: …`, `section: …` (where a dropped item came from) and the flags `검토 필요` (the model's
-brief needs a look), `생성 토막상식` (the model wrote the 토막상식, not the curated glossary) and
-`새 항목` (appended by a re-draft after the editor had the draft).
+`model: …`, `section: …` (where a dropped item came from) and the flags `검토 필요` (the brief
+failed a check; `검토 필요: …` names each one), `미검토` (written by a summarizer and not yet
+shown to, edited or approved by the editor), `생성 토막상식` (the model wrote the 토막상식, not
+the curated glossary) and `새 항목` (appended by a re-draft after the editor had the draft).
 Items under the `<!-- dropped -->` heading were dropped by the editor: they are not in the issue,
 are never proposed again, and `digest review keep` brings them back with their text. The front
 matter may hold `keywords:` and, once published and corrected, `corrections:` ({at, what}).
@@ -63,6 +64,7 @@ FIELD_LABELS = {
 }
 LABEL_FIELDS = {label: name for name, label in FIELD_LABELS.items()}
 NEEDS_REVIEW = "검토 필요"
+UNREVIEWED = "미검토"  # machine-written, and the editor has not shown, edited or approved it
 NEW_FLAG = "새 항목"
 GENERATED_FLAG = "생성 토막상식"  # the 토막상식 was proposed by the model, not the glossary
 DROPPED_TITLE = "뺀 항목"
@@ -92,6 +94,8 @@ class IssueItem:
     glossary_note: str = ""
     note: str = ""
     needs_review: bool = False
+    review_reasons: list[str] = field(default_factory=list)  # each failed check, named
+    unreviewed: bool = False  # 미검토: machine-written, not yet seen by the editor
     model: str = ""
     glossary_generated: bool = False  # the model proposed the 토막상식 (생성 토막상식)
     new: bool = False  # appended by a re-draft after the editor had the draft (새 항목)
@@ -110,6 +114,8 @@ class IssueItem:
             significance=brief.significance,
             glossary_note=brief.glossary_note,
             needs_review=brief.needs_review,
+            review_reasons=list(brief.review_reasons),
+            unreviewed=bool(brief.model),
             model=brief.model,
             glossary_generated=brief.glossary_generated,
         )
@@ -203,7 +209,10 @@ def item_lines(item: IssueItem) -> list[str]:
     if item.model:
         mark.append(f"model: {item.model}")
     if item.needs_review:
-        mark.append(NEEDS_REVIEW)
+        reasons = "; ".join(_mark_text(r) for r in item.review_reasons)
+        mark.append(f"{NEEDS_REVIEW}: {reasons}" if reasons else NEEDS_REVIEW)
+    if item.unreviewed:
+        mark.append(UNREVIEWED)
     if item.glossary_generated:
         mark.append(GENERATED_FLAG)
     if item.new:
@@ -224,6 +233,11 @@ def item_lines(item: IssueItem) -> list[str]:
 
 def _one_line(text: str) -> str:
     return " ".join(text.split())
+
+
+def _mark_text(text: str) -> str:
+    """`text` made safe inside the item mark: one line, no part separator, no comment end."""
+    return _one_line(text).replace(" | ", " / ").replace("-->", "->").replace(";", ",")
 
 
 def _escape_title(title: str) -> str:
@@ -369,6 +383,12 @@ def _parse_item_line(item: IssueItem, line: str) -> None:
                 item.dropped_from = value
             elif part == NEEDS_REVIEW:
                 item.needs_review = True
+            elif part.startswith(f"{NEEDS_REVIEW}: "):
+                item.needs_review = True
+                reasons = part[len(NEEDS_REVIEW) + 2 :].split("; ")
+                item.review_reasons = [r.strip() for r in reasons if r.strip()]
+            elif part == UNREVIEWED:
+                item.unreviewed = True
             elif part == NEW_FLAG:
                 item.new = True
             elif part == GENERATED_FLAG:

@@ -64,10 +64,13 @@ class Brief:
     model: str = ""  # which backend/model wrote it
     needs_review: bool = False  # 검토 필요
     glossary_generated: bool = False  # the 토막상식 was proposed by the model, not curated
+    review_reasons: tuple[str, ...] = ()  # why it needs review: each failed check, named
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Brief:
-        return cls(**{k: data[k] for k in cls.__dataclass_fields__ if k in data})
+        known = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
+        known["review_reasons"] = tuple(known.get("review_reasons") or ())
+        return cls(**known)

@@ -27,7 +27,7 @@ from digest.issue import Issue, IssueItem, Section
 from digest.models import Brief, Item
 from digest.select import Candidate, select
 from digest.store import Store
-from digest.summarize import Summarizer, make_summarizer, summarize_cached
+from digest.summarize import Summarizer, cache_version, make_summarizer, summarize_cached
 
 EDITOR_SOURCE = "editor"  # source id of an item the editor added by hand
 PAGE_TIMEOUT_S = 10.0  # `review add` waits this long for a page; the item is added anyway
@@ -124,10 +124,13 @@ def resolve_live(issue: Issue, n: int) -> Ref:
 
 # flags -----------------------------------------------------------------------------------------
 def item_flags(item: IssueItem, store: Store | None, prompt_version: str) -> list[str]:
-    """What the editor should know at a glance: 검토 필요, 새 항목, generated 토막상식, edited."""
+    """What the editor should know at a glance: 검토 필요 (a check failed), 미검토 (not yet
+    seen), 새 항목, generated 토막상식, edited."""
     flags = []
     if item.needs_review:
         flags.append(issues.NEEDS_REVIEW)
+    if item.unreviewed:
+        flags.append(issues.UNREVIEWED)
     if item.new:
         flags.append(issues.NEW_FLAG)
     if item.glossary_note and item.glossary_generated:
@@ -167,8 +170,39 @@ def approve(config: Config, day: date | None = None) -> Issue:
     draft.status = "approved"
     for item in draft.items:
         item.new = False  # the editor has seen them now
+        item.unreviewed = False  # approving is the editor's word on every brief
     issues.save(draft, config.issues_path)
     return draft
+
+
+def mark_seen(config: Config, day: date | None, n: int) -> bool:
+    """The editor has read item N (`review show`): clear its 미검토. Returns whether the file
+    changed; a published issue or an already reviewed item is left alone."""
+    draft = find_draft(config, day)
+    if draft.status == "published":
+        return False
+    ref = resolve(draft, n)
+    if not ref.item.unreviewed:
+        return False
+    ref.item.unreviewed = False
+    issues.save(draft, config.issues_path)
+    return True
+
+
+def accept_note(config: Config, day: date | None, n: int) -> IssueItem:
+    """The editor vouches for item N's model-written 토막상식: it loses 생성 토막상식 and may
+    then appear on the site's glossary page. Raises ReviewError when there is none."""
+    draft = find_editable(config, day)
+    ref = resolve_live(draft, n)
+    if not (ref.item.glossary_note and ref.item.glossary_generated):
+        raise ReviewError(
+            f"item {n} has no model-written 토막상식 to accept — notes from the curated "
+            "glossary need no acceptance"
+        )
+    ref.item.glossary_generated = False
+    ref.item.unreviewed = False
+    issues.save(draft, config.issues_path)
+    return ref.item
 
 
 def drop(config: Config, day: date | None, n: int) -> IssueItem:
@@ -314,7 +348,7 @@ def regen(
         store.cache_brief(
             source.content_hash,
             writer.model_id,
-            config.summarizer.prompt_version,
+            cache_version(config),
             brief,
             clock.now(config.timezone),
         )
@@ -575,7 +609,7 @@ def _guess_section(config: Config, url: str) -> str:
 def _summarize(config: Config, store: Store, item: Item) -> Brief:
     summarizer = make_summarizer(config)
     briefs, _ = summarize_cached(
-        summarizer, [item], store, config.summarizer.prompt_version, clock.now(config.timezone)
+        summarizer, [item], store, cache_version(config), clock.now(config.timezone)
     )
     return briefs[0] if briefs else Brief(needs_review=True)
 
@@ -594,7 +628,7 @@ def listing(config: Config, day: date | None, with_reserves: bool = False) -> Li
     issue = find_draft(config, day)
     result = Listing(issue, expected_title(config, issue))
     with Store(config.state_path) as store:
-        version = config.summarizer.prompt_version
+        version = cache_version(config)
         result.rows = [(ref, item_flags(ref.item, store, version)) for ref in numbered(issue)]
         if with_reserves and issue.status != "published":
             result.reserves = reserves(config, store, issue)

@@ -144,6 +144,8 @@ def glossary(shown: list[Issue]) -> list[GlossaryEntry]:
     entries: dict[str, GlossaryEntry] = {}
     for issue in shown:
         for _, anchor, item in anchored_items(issue):
+            if item.glossary_generated:
+                continue  # a model's note reaches the glossary page once the editor accepts it
             note = item.glossary_note.strip()
             if not note:
                 continue

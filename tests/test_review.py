@@ -60,7 +60,7 @@ def test_list_numbers_items_and_json_is_alone_on_stdout(desk) -> None:
     text = (
         draft_file(desk)
         .read_text()
-        .replace(" | model: extractive -->", " | model: extractive | 생성 토막상식 -->", 1)
+        .replace(" | model: extractive", " | model: extractive | 생성 토막상식", 1)
     )
     draft_file(desk).write_text(text)
     assert "generated 토막상식" in listed(desk)["items"][0]["flags"]
@@ -74,6 +74,49 @@ def test_show_prints_the_item_as_it_will_read(desk) -> None:
     data = json.loads(desk("review", "show", "1", "--json").out)
     assert data["summary"] == first.summary and data["key_sentence"] == first.key_sentence
     assert data["n"] == 1 and data["section"] == "google"
+
+
+def test_not_reviewed_yet_is_its_own_flag_until_shown_edited_or_approved(desk) -> None:
+    rows = listed(desk)["items"]
+    assert all("미검토" in row["flags"] and row["unreviewed"] for row in rows)
+    assert desk("review", "show", "1", "--json").code == 0  # a script's read is not a review
+    assert listed(desk)["items"][0]["unreviewed"]
+    assert desk("review", "show", "1").code == 0  # the editor read it
+    rows = listed(desk)["items"]
+    assert "미검토" not in rows[0]["flags"] and "미검토" in rows[1]["flags"]
+    assert "[미검토]" in desk("review").err
+    assert desk("review", "approve").code == 0
+    assert not any(row["unreviewed"] for row in listed(desk)["items"])
+
+
+def test_show_names_why_a_brief_needs_review(desk) -> None:
+    text = draft_file(desk).read_text()
+    text = text.replace(
+        " | model: extractive",
+        " | model: extractive | 검토 필요: 요약 uses 'wave', which is not in the title or source",
+        1,
+    )
+    draft_file(desk).write_text(text)
+    shown = desk("review", "show", "1")
+    assert "검토 필요: 요약 uses 'wave', which is not in the title or source" in shown.err
+    data = json.loads(desk("review", "show", "1", "--json").out)
+    assert data["needs_review"] and data["review_reasons"] == [
+        "요약 uses 'wave', which is not in the title or source"
+    ]
+
+
+def test_accept_vouches_for_a_model_written_note(desk) -> None:
+    text = draft_file(desk).read_text()
+    draft_file(desk).write_text(
+        text.replace(" | model: extractive", " | model: extractive | 생성 토막상식", 1)
+    )
+    item = issues.load(draft_file(desk)).items[0]
+    assert item.glossary_generated and item.glossary_note
+    accepted = desk("review", "accept", "1")
+    assert accepted.code == 0 and "accepted the 토막상식" in accepted.err
+    assert not issues.load(draft_file(desk)).items[0].glossary_generated
+    again = desk("review", "accept", "1")
+    assert again.code == 2 and "no model-written 토막상식" in again.err
 
 
 def test_drop_remembers_the_item_and_keep_brings_it_back(desk) -> None:

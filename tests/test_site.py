@@ -221,6 +221,19 @@ def test_glossary_in_ganada_order_with_where_each_appeared(site: Path) -> None:
     assert '<dt class="initial" id="i-ㄱ">ㄱ</dt>' in page
 
 
+def test_a_model_written_note_waits_for_the_editor_before_the_glossary_page(
+    tmp_path: Path,
+) -> None:
+    from digest.site_model import glossary
+
+    issue = write_issue(tmp_path, 1)
+    proposed = issue.sections[1].items[0]
+    proposed.glossary_generated = True  # 생성 토막상식: the model wrote it, nobody accepted it
+    assert [e.headword for e in glossary([issue])] == ["강화학습"]
+    proposed.glossary_generated = False  # `digest review accept`
+    assert [e.headword for e in glossary([issue])] == ["강화학습", "역전파"]
+
+
 def test_archive_by_year_and_month_with_counts(site: Path) -> None:
     page = (site / "archive/index.html").read_text()
     assert '<h2>2026년 <span class="count">3개 호</span></h2>' in page

@@ -24,8 +24,8 @@ from digest.models import Brief, Item
 from digest.store import Store
 from digest.summarize import BACKENDS, make_summarizer, summarize_cached
 from digest.summarize.generative import ModelSummarizer
-from digest.summarize.prompt import EXAMPLES, Prompt, build, parse, source_text
-from digest.summarize.validate import hangul_share, note_problems, problems
+from digest.summarize.prompt import EXAMPLES, Prompt, build, parse, source_text, tuned_prompt
+from digest.summarize.validate import hangul_share, note_problems, problems, text_faults
 
 ALL_TERMS = frozenset(t.term for t in load_glossary())
 GOOD = (
@@ -55,13 +55,24 @@ class Scripted:
     model_id = "scripted:1"
     batch_size = 2
 
-    def __init__(self, answers: list[str], completion: bool = True) -> None:
+    def __init__(
+        self,
+        answers: list[str],
+        completion: bool = True,
+        *,
+        tuned: bool = False,
+        writes_notes: bool = True,
+    ) -> None:
         self.answers = list(answers)
         self.completion = completion
+        self.tuned = tuned
+        self.writes_notes = writes_notes
         self.calls: list[tuple[int, bool]] = []
+        self.prompts: list[Prompt] = []
 
     def generate(self, prompts: list[Prompt], *, retry: bool = False) -> list[str]:
         self.calls.append((len(prompts), retry))
+        self.prompts.extend(prompts)
         return [self.answers.pop(0) for _ in prompts]
 
 
@@ -78,7 +89,7 @@ def test_a_curated_term_stops_the_model_before_its_own_note() -> None:
     term = load_glossary()[0]
     prompt = build(item(), term)
     assert "\n- [토막상식]" in prompt.stop and not prompt.wants_glossary
-    assert term.term in prompt.messages[-1]["content"]
+    assert "glossary_note" not in prompt.messages[0]["content"]  # the chat model is not asked
 
 
 def test_long_sources_are_cut_at_a_sentence() -> None:
@@ -119,7 +130,7 @@ def test_a_good_draft_passes() -> None:
     [
         (
             " We show that experts help.\n- [의의] It matters a lot for everyone.",
-            "not mostly Korean",
+            "not a Korean sentence",
         ),
         (
             " 짧음\n- [의의] 전문가 수를 고르는 간단한 규칙을 줘서 모델 설계를 덜 헤매게 함.",
@@ -146,7 +157,7 @@ def test_a_good_draft_passes() -> None:
 )
 def test_bad_drafts_are_named(answer: str, expected: str) -> None:
     found = problems(parse(answer, True), item())
-    assert any(expected in p for p in found), found
+    assert any(expected in str(p) for p in found), found
 
 
 def test_numbers_and_links_from_the_source_are_fine() -> None:
@@ -328,7 +339,8 @@ def test_a_fully_cached_day_never_loads_the_model(
 
     monkeypatch.setattr(backend, "TransformersGenerator", no_load)
     summarizer = make_summarizer(_config(tmp_path, backend="transformers"))
-    assert summarizer.model_id == "transformers:gemma-3-270m-q4_k_m"
+    # The bundled adapter is part of the model's name, so a retrained one writes new briefs.
+    assert summarizer.model_id.startswith("transformers:gemma-3-270m-q4_k_m+lora-")
     items = [item(1), item(2)]
     now = datetime(2026, 11, 23, tzinfo=UTC)
     with Store(tmp_path / "state") as store:
@@ -338,3 +350,90 @@ def test_a_fully_cached_day_never_loads_the_model(
             )
         briefs, hits = summarize_cached(summarizer, items, store, "1", now)
     assert hits == 2 and [b.summary for b in briefs] == ["요약", "요약"]
+
+
+# the code-mixed style --------------------------------------------------------------------------
+MIXED = (
+    " sparse expert language models에서 experts 수를 늘리면 fixed compute에서 quality가 좋아지다가 "
+    "saturation point에 이른다는 것을 보임.\n- [의의] experts 수를 고르는 기준을 줘서 설계를 덜 헤매게 함."
+)
+
+
+def test_a_code_mixed_brief_passes_in_its_style_only() -> None:
+    draft = parse(MIXED, True)
+    assert problems(draft, item(), "mixed") == []
+    found = [str(p) for p in problems(draft, item(), "korean")]
+    assert any("not a Korean sentence" in p for p in found)  # ≥ 50 % Hangul stays for korean
+
+
+def test_an_english_term_not_in_the_source_is_named() -> None:
+    answer = MIXED.replace("saturation point", "emergent misalignment")
+    found = [str(p) for p in problems(parse(answer, True), item(), "mixed")]
+    assert "요약 uses 'emergent', which is not in the title or source" in found
+    assert "요약 uses 'misalignment', which is not in the title or source" in found
+
+
+@pytest.mark.parametrize(
+    ("text", "fault"),
+    [
+        ("experts 수가 1.6억개로 늘어나도 quality가 좋아짐.", "converts a number's scale: 1.6억"),
+        ("experts를 늘리면 quality가 좋아진다.", "음슴체"),
+        ("experts를 늘리면 quality가 좋아집니다.", "음슴체"),
+        ("모델 설계 규칙을 줌 모델 설계 규칙을 줌 모델 설계 규칙을 줌.", "repeats itself"),
+    ],
+)
+def test_mixed_style_faults_are_named(text: str, fault: str) -> None:
+    source = "We scale experts to 1.6 million. Quality improves with experts."
+    found = [str(f) for f in text_faults(text, "요약", (15, 400), source, "mixed")]
+    assert any(fault in f for f in found), found
+
+
+def test_soft_faults_keep_the_model_brief_and_name_them_for_the_editor() -> None:
+    answer = MIXED.replace("saturation point", "emergent misalignment")
+    generator = Scripted([answer, answer], writes_notes=False)
+    brief = ModelSummarizer(generator, style="mixed").summarize([item()])[0]
+    assert brief.summary.startswith("sparse expert") and brief.needs_review
+    assert any("'emergent'" in reason for reason in brief.review_reasons)
+    assert len(generator.calls) == 2  # asked once more before it was kept with the flag
+
+
+def test_hard_faults_fall_back_to_the_extractive_brief_with_the_reason() -> None:
+    english = " We show that experts help a lot.\n- [의의] It matters for everyone."
+    brief = ModelSummarizer(Scripted([english, english]), style="mixed").summarize([item()])[0]
+    assert brief.needs_review and brief.review_reasons[0].startswith("model brief rejected")
+    assert "not a Korean sentence" in brief.review_reasons[0]
+
+
+def test_a_tuned_generator_gets_the_short_prompt_and_no_note_request() -> None:
+    generator = Scripted([MIXED], tuned=True, writes_notes=False)
+    ModelSummarizer(generator, recent_terms=ALL_TERMS, style="mixed").summarize([item()])
+    prompt = generator.prompts[0]
+    assert prompt.completion == tuned_prompt(item().title, source_text(item()))
+    assert "제목:" in prompt.completion and prompt.completion.count("제목:") == 1  # no examples
+    assert not prompt.wants_glossary and "\n- [토막상식]" in prompt.stop
+
+
+def test_the_embedded_model_never_writes_a_note() -> None:
+    answer = MIXED + "\n- [토막상식] 전문가 혼합은 여러 하위 네트워크 중 몇 개만 골라 쓰는 구조임."
+    generator = Scripted([answer], writes_notes=False)
+    brief = ModelSummarizer(generator, recent_terms=ALL_TERMS, style="mixed").summarize([item()])
+    assert brief[0].glossary_note == "" and not brief[0].glossary_generated
+
+
+def test_the_style_follows_the_model_and_is_in_the_cache_key(tmp_path: Path) -> None:
+    from digest.summarize import cache_version, style
+
+    embedded = _config(tmp_path, backend="transformers")
+    bigger = _config(tmp_path, backend="transformers", model="Qwen/Qwen2.5-7B-Instruct")
+    server = _config(tmp_path, backend="openai", model="qwen")
+    assert (style(embedded), style(bigger), style(server)) == ("mixed", "korean", "korean")
+    assert cache_version(embedded) != cache_version(_config(tmp_path, style="korean"))
+    with_adapter = make_summarizer(embedded).model_id
+    without = make_summarizer(_config(tmp_path, backend="transformers", adapter="none")).model_id
+    assert with_adapter != without and "+lora-" in with_adapter
+
+
+def test_an_adapter_folder_without_weights_is_a_config_error(tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ConfigError, match=r"summarizer.adapter 'empty'.*digest train"):
+        make_summarizer(_config(tmp_path, backend="transformers", adapter="empty"))

@@ -18,60 +18,15 @@ transformers = pytest.importorskip(
     "transformers", reason="transformers is not installed (pip install -e '.[model]')"
 )
 
+from tiny_model import tiny_model  # noqa: E402
+
 from digest.config import Config  # noqa: E402
 from digest.models import Item  # noqa: E402
 from digest.summarize import make_summarizer  # noqa: E402
 from digest.summarize.generative import ModelSummarizer  # noqa: E402
 from digest.summarize.prompt import build  # noqa: E402
 from digest.summarize.transformers import Source, TransformersGenerator  # noqa: E402
-from digest.summarize.validate import hangul_share  # noqa: E402
-
-CHAT_TEMPLATE = (
-    "{% for m in messages %}<{{ m['role'] }}>{{ m['content'] }}\n{% endfor %}"
-    "{% if add_generation_prompt %}<assistant>{% endif %}"
-)
-
-
-def _tokenizer(chat: bool) -> object:
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers
-
-    byte_chars = pre_tokenizers.ByteLevel.alphabet()
-    vocab = {"<pad>": 0, "<bos>": 1, "<eos>": 2}
-    for ch in sorted(byte_chars):
-        vocab[ch] = len(vocab)
-    tok = Tokenizer(models.BPE(vocab=vocab, merges=[]))
-    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
-    tok.decoder = decoders.ByteLevel()
-    fast = transformers.PreTrainedTokenizerFast(
-        tokenizer_object=tok, bos_token="<bos>", eos_token="<eos>", pad_token="<pad>"
-    )
-    if chat:
-        fast.chat_template = CHAT_TEMPLATE
-    return fast
-
-
-def tiny_model(folder: Path, chat: bool = False) -> Path:
-    tokenizer = _tokenizer(chat)
-    config = transformers.Gemma3TextConfig(
-        vocab_size=len(tokenizer),  # type: ignore[arg-type]
-        hidden_size=32,
-        intermediate_size=64,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        num_key_value_heads=1,
-        head_dim=16,
-        sliding_window=32,
-        # Like Gemma 3's 5:1 pattern: a full-attention layer sees the whole few-shot page.
-        layer_types=["sliding_attention", "full_attention"],
-        max_position_embeddings=8192,
-        pad_token_id=0,
-        bos_token_id=1,
-        eos_token_id=2,
-    )
-    torch.manual_seed(0)
-    transformers.Gemma3ForCausalLM(config).save_pretrained(folder)
-    tokenizer.save_pretrained(folder)  # type: ignore[attr-defined]
-    return folder
+from digest.summarize.validate import hangul_share, ungrounded_words  # noqa: E402
 
 
 def _config(tmp_path: Path, model: str, state: Path | None = None, **extra: object) -> Config:
@@ -114,7 +69,7 @@ def tiny(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_a_local_folder_loads_through_the_registry(tiny: Path, tmp_path: Path) -> None:
     summarizer = make_summarizer(_config(tmp_path, str(tiny), max_new_tokens=16))
-    assert summarizer.model_id == f"transformers:{tiny}"
+    assert summarizer.model_id == f"transformers:{tiny}+grounded"
     briefs = summarizer.summarize(_items(3))
     assert len(briefs) == 3
     for brief in briefs:
@@ -224,14 +179,23 @@ def test_the_packaged_model_writes_korean_briefs(tmp_path: Path) -> None:
     ]
     briefs = summarizer.summarize(items)
     assert len(briefs) == 2
-    for brief in briefs:
-        assert brief.model == "transformers:gemma-3-270m-q4_k_m"
+    for item, brief in zip(items, briefs, strict=True):
+        # The bundled adapter, merged, with grounded decoding: the default embedded summarizer.
+        assert brief.model.startswith("transformers:gemma-3-270m-q4_k_m+lora-")
+        assert brief.model.endswith("+grounded")
         assert brief.summary and brief.key_sentence
-        if not brief.needs_review:  # a model brief passed validation: it is Korean
-            assert hangul_share(brief.summary) >= 0.5 and brief.significance
+        assert not brief.glossary_generated  # the embedded model never writes a 토막상식
+        if not brief.needs_review:  # a model brief passed validation: code-mixed Korean
+            assert hangul_share(brief.summary) >= 0.25 and brief.significance
+            assert (
+                ungrounded_words(
+                    f"{brief.summary} {brief.significance}", f"{item.title} {item.summary}"
+                )
+                == []
+            )
     assert summarizer.model_calls >= 2
-    # At least one of the two comes from the model itself, not the fallback.
-    assert any(not b.needs_review or b.glossary_generated for b in briefs)
+    # Both come from the model itself (code-mixed Korean), not the English fallback.
+    assert all(not b.review_reasons or "rejected" not in b.review_reasons[0] for b in briefs)
 
 
 def test_the_korean_output_layer_keeps_only_allowed_tokens(tiny: Path, tmp_path: Path) -> None:

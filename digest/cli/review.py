@@ -8,6 +8,7 @@ from datetime import date
 from typing import Any, TypeVar
 
 import click
+from rich.text import Text
 
 from digest import editor
 from digest import review as desk
@@ -22,10 +23,12 @@ from digest.cli.common import (
     pass_app,
 )
 from digest.errors import EXIT_NOTHING_NEW
-from digest.issue import FIELD_LABELS, IssueItem
+from digest.issue import FIELD_LABELS, NEEDS_REVIEW, UNREVIEWED, IssueItem
 from digest.review import Listing, Ref
 
 F = TypeVar("F", bound=Callable[..., Any])
+# What needs a human stands out on a terminal (rich drops the styles elsewhere).
+FLAG_STYLES = {NEEDS_REVIEW: "bold red", UNREVIEWED: "yellow", "generated 토막상식": "magenta"}
 
 
 @click.group(
@@ -36,6 +39,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 N is an item's number in `digest review list`: the issue's items 1, 2, 3… in section order,
 then the dropped ones. RN (R1, R2…) is a reserve: eligible, but left out by selection.
+Flags: 검토 필요 (a check failed: `show N` names it), 미검토 (machine-written and not yet
+shown, edited or approved), 새 항목, generated 토막상식, edited, 한마디.
 The draft is the Markdown file in issues/: editing it by hand is always allowed and is the
 same as editing it by command. Bad input (an unknown N, a broken edit, a URL that is not
 http(s), a section that does not exist) exits 2 and changes nothing.
@@ -49,6 +54,7 @@ Commands:
   move N --to M [--section ID] reorder, within or across sections
   note N "TEXT"                the editor's own comment (한마디)
   regen N [--model M]          summarize item N again
+  accept N                     vouch for item N's model-written 토막상식
   add URL [--section ID] [--title T] [--note TEXT]
   keywords [add|remove WORD]   the issue's 키워드, with suggestions
   approve                      mark the draft ready for `digest publish`
@@ -136,8 +142,11 @@ def list_items(
         if heading != section_title:
             section_title = heading
             err.print(f"\n{heading}", markup=False, style="bold")
-        marks = "".join(f" [{flag}]" for flag in flags)
-        err.print(f"{ref.n:>3}. {ref.item.title}{marks}  ({ref.item.source_id})", markup=False)
+        line = Text(f"{ref.n:>3}. {ref.item.title}")
+        for flag in flags:
+            line.append(f" [{flag}]", style=FLAG_STYLES.get(flag, ""))
+        line.append(f"  ({ref.item.source_id})")
+        err.print(line)
     if not shown.rows:
         err.print("\n(no items — `digest review add URL` or `keep RN`)", markup=False)
     if reserves:
@@ -168,6 +177,8 @@ def _item_json(ref: Ref, flags: list[str]) -> dict[str, object]:
         "model": item.model,
         "flags": flags,
         "needs_review": item.needs_review,
+        "review_reasons": item.review_reasons,
+        "unreviewed": item.unreviewed,
         "new": item.new,
         "has_glossary_note": bool(item.glossary_note),
         "note": item.note,
@@ -237,8 +248,11 @@ def show(ctx: click.Context, n: int, as_json: bool, day: str | None) -> None:
     err.print(f"{n}. [{where}] {item.title}", markup=False, style="bold")
     for line in _reads_as(item):
         err.print(line, markup=False)
+    for reason in item.review_reasons:
+        err.print(f"   {NEEDS_REVIEW}: {reason}", markup=False, style=FLAG_STYLES[NEEDS_REVIEW])
     facts = [f"source {item.source_id}", *flags, *([item.model] if item.model else [])]
     err.print(f"   ({', '.join(facts)})", markup=False, style="dim")
+    desk.mark_seen(_app(ctx).config, _day(ctx, day), n)  # shown to the editor: reviewed
 
 
 def _reads_as(item: IssueItem) -> list[str]:
@@ -388,6 +402,25 @@ def regen(ctx: click.Context, n: int, model: str | None, day: str | None) -> Non
     for line in result.replaced:
         app.say(f"replaced: {line}")
     app.say(f"regenerated: {result.item.title} ({result.item.model})")
+
+
+@review.command(
+    context_settings=CONTEXT,
+    help="""Vouch for item N's 토막상식 written by the model (flag: generated 토막상식). Until
+then it is marked for you and left off the site's glossary page; notes from the curated
+glossary need no acceptance. Editing the note in `review edit N` accepts it too.
+
+\b
+Example:
+  digest review show 4 && digest review accept 4
+""",
+)
+@click.argument("n", type=int)
+@day_option
+@click.pass_context
+def accept(ctx: click.Context, n: int, day: str | None) -> None:
+    item = desk.accept_note(_app(ctx).config, _day(ctx, day), n)
+    _app(ctx).say(f"accepted the 토막상식 of: {item.title}")
 
 
 @review.command(

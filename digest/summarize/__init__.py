@@ -24,6 +24,29 @@ class Summarizer(Protocol):
     def summarize(self, items: list[Item]) -> list[Brief]: ...
 
 
+def style(config: Config) -> str:
+    """The brief style in force: `summarizer.style`, or for "auto" "mixed" with the embedded
+    model (its adapter writes code-mixed Korean) and "korean" with any other model."""
+    chosen = config.summarizer.style
+    if chosen != "auto":
+        return chosen
+    embedded = config.summarizer.backend == "transformers" and is_embedded(config)
+    return "mixed" if embedded else "korean"
+
+
+def is_embedded(config: Config) -> bool:
+    """Whether `summarizer.model` names the embedded Gemma 3 270M (the default)."""
+    from digest.summarize.adapters import EMBEDDED
+
+    return config.summarizer.model.strip() in ("", EMBEDDED)
+
+
+def cache_version(config: Config) -> str:
+    """The prompt part of the brief cache key: `summarizer.prompt_version` and the style, so a
+    change of either writes new briefs (the model and adapter are in the model id)."""
+    return f"{config.summarizer.prompt_version}/{style(config)}"
+
+
 def _recent_terms(config: Config) -> frozenset[str]:
     """Glossary terms explained in the last 30 published issues: not explained again."""
     from digest.glossary import recently_explained
@@ -43,14 +66,14 @@ def _transformers(config: Config, progress: Progress | None = None) -> Summarize
     from digest.summarize.transformers import LazyTransformersGenerator
 
     generator = LazyTransformersGenerator(config)
-    return ModelSummarizer(generator, _recent_terms(config), progress)
+    return ModelSummarizer(generator, _recent_terms(config), progress, style(config))
 
 
 def _openai(config: Config, progress: Progress | None = None) -> Summarizer:
     from digest.summarize.generative import ModelSummarizer
     from digest.summarize.openai import OpenAIGenerator
 
-    return ModelSummarizer(OpenAIGenerator(config), _recent_terms(config), progress)
+    return ModelSummarizer(OpenAIGenerator(config), _recent_terms(config), progress, style(config))
 
 
 # Keyed by `summarizer.backend` in feeds.yaml; a new backend is one module plus one line here.

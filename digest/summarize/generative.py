@@ -2,9 +2,12 @@
 
 A backend supplies only a `Generator` (text in, text out, batched). This module turns its
 answers into `Brief`s: the 토막상식 comes from the curated glossary when a term fits (not shown
-in the last 30 issues, nor twice in one run); otherwise the model's own proposal is kept and
-marked as generated. A brief that fails validation is asked for again once with sampling; if
-that fails too, the extractive brief stands in, marked 검토 필요.
+in the last 30 issues, nor twice in one run); a generator that `writes_notes` (a capable model,
+never the embedded one) may propose one otherwise, kept and marked as generated. A brief that
+fails validation is asked for again once with sampling. If it still fails, what the editor gets
+depends on the fault: a brief with only soft faults (a term or number not in the source, an
+ending off) stays, marked 검토 필요 with each fault named; one that is not a brief at all
+(empty, English, a loop, the prompt echoed) is replaced by the extractive brief, marked the same.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from digest.models import Brief, Item
 from digest.summarize import Progress
 from digest.summarize.extractive import ExtractiveSummarizer
 from digest.summarize.prompt import Draft, Prompt, build, parse
-from digest.summarize.validate import note_problems, problems
+from digest.summarize.validate import Fault, note_problems, problems
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +32,17 @@ class Generator(Protocol):
 
     @property
     def completion(self) -> bool:
-        """True: few-shot completion (base model); False: chat messages → JSON."""
+        """True: a completion prompt (tuned or few-shot); False: chat messages → JSON."""
+        ...
+
+    @property
+    def tuned(self) -> bool:
+        """True when a fine-tuned adapter is loaded: the short tuned prompt, no 토막상식."""
+        ...
+
+    @property
+    def writes_notes(self) -> bool:
+        """Whether the model may propose a 토막상식 when no curated term fits."""
         ...
 
     def generate(self, prompts: list[Prompt], *, retry: bool = False) -> list[str]:
@@ -45,8 +58,10 @@ class ModelSummarizer:
         generator: Generator,
         recent_terms: frozenset[str] = frozenset(),
         progress: Progress | None = None,
+        style: str = "korean",
     ) -> None:
         self.generator = generator
+        self.style = style
         self.model_id = generator.model_id
         self.recent_terms = recent_terms  # explained in the last 30 published issues
         self.progress = progress
@@ -63,15 +78,22 @@ class ModelSummarizer:
             if term is not None:
                 explained.add(term.term)
             terms.append(term)
-        prompts = [build(item, term) for item, term in zip(items, terms, strict=True)]
+        notes = self.generator.writes_notes
+        tuned = self.generator.tuned
+        prompts = [
+            build(item, term, tuned=tuned, style=self.style, notes=notes)
+            for item, term in zip(items, terms, strict=True)
+        ]
         drafts = self._ask(prompts, list(range(len(items))), retry=False)
-        faults = {i: problems(drafts[i], items[i]) for i in drafts}
+        faults = {i: problems(drafts[i], items[i], self.style) for i in drafts}
         again = [i for i, found in faults.items() if found]
         if again:
             log.info("retrying %d of %d briefs that failed validation", len(again), len(items))
-            drafts.update(self._ask(prompts, again, retry=True))
+            retried = self._ask(prompts, again, retry=True)
             for i in again:
-                faults[i] = problems(drafts[i], items[i])
+                second = problems(retried[i], items[i], self.style)
+                if _better(second, faults[i]):
+                    drafts[i], faults[i] = retried[i], second
             self.retried += len(again)
             self.rescued += sum(not faults[i] for i in again)
         return [
@@ -99,29 +121,50 @@ class ModelSummarizer:
         item: Item,
         draft: Draft,
         term: GlossaryTerm | None,
-        faults: list[str],
+        faults: list[Fault],
         explained: set[str],
     ) -> Brief:
         extractive = self.fallback.brief(item, set(explained))
-        if faults:
+        reasons = tuple(str(f) for f in faults)
+        curated = term.display_note if term else ""
+        if any(f.hard for f in faults):
             log.warning(
                 "%s: model brief rejected (%s); using the extractive brief, marked 검토 필요",
                 item.id,
-                "; ".join(faults),
+                "; ".join(reasons),
             )
-            note = term.display_note if term else ""
-            return replace(extractive, glossary_note=note, model=self.model_id, needs_review=True)
-        generated = term is None and bool(draft.glossary_note)
-        if generated and note_problems(draft, item):
-            log.info("%s: dropped the model's 토막상식: %s", item.id, note_problems(draft, item))
+            return replace(
+                extractive,
+                glossary_note=curated,
+                model=self.model_id,
+                needs_review=True,
+                review_reasons=("model brief rejected: " + "; ".join(reasons),),
+            )
+        if reasons:
+            log.warning(
+                "%s: model brief kept for the editor, marked 검토 필요: %s", item.id, reasons
+            )
+        generated = term is None and self.generator.writes_notes and bool(draft.glossary_note)
+        if generated and note_problems(draft, item, self.style):
+            log.info(
+                "%s: dropped the model's 토막상식: %s",
+                item.id,
+                "; ".join(map(str, note_problems(draft, item, self.style))),
+            )
             generated = False
         return Brief(
             key_sentence=extractive.key_sentence,
             summary=draft.summary,
             significance=draft.significance,
-            glossary_note=term.display_note if term else draft.glossary_note if generated else "",
+            glossary_note=curated or (draft.glossary_note if generated else ""),
             model=self.model_id,
             # A note no one curated is checked by the editor before it goes out.
-            needs_review=generated,
+            needs_review=generated or bool(reasons),
             glossary_generated=generated,
+            review_reasons=reasons,
         )
+
+
+def _better(new: list[Fault], old: list[Fault]) -> bool:
+    """Whether a retried brief's faults beat the first one's: fewer hard faults, then fewer."""
+    return (sum(f.hard for f in new), len(new)) < (sum(f.hard for f in old), len(old))

@@ -45,6 +45,8 @@ class _Transient(Exception):
 
 class OpenAIGenerator:
     completion = False  # chat messages in, JSON out
+    tuned = False  # the server's model is asked in full, never with the tuned short prompt
+    writes_notes = True  # a capable model may propose a 토막상식, marked for the editor
 
     def __init__(self, config: Config) -> None:
         settings = config.summarizer

@@ -76,13 +76,34 @@ EXAMPLES = (
 )
 
 _HEADER = "뉴랄브리핑: 머신러닝 연구 소식을 한국어로 짧게 풀어 주는 뉴스레터.\n\n"
-SYSTEM = (
-    "너는 한국어 머신러닝 뉴스레터 '뉴랄브리핑'의 편집자임. 영어 원문을 읽고 비전공자도 알아듣게 "
-    "한국어 음슴체로 쓴다. 원문에 없는 숫자나 링크는 쓰지 않는다. 용어를 처음 쓸 때는 "
-    "한국어(English)로 쓴다. JSON 하나로만 답한다: "
-    '{"summary": "요약 1~2문장", "significance": "의의 1문장", '
-    '"glossary_note": "비전공자를 위한 용어 설명 1~2문장, 필요 없으면 빈 문자열"}'
+_SYSTEM_HEAD = (
+    "너는 한국어 머신러닝 뉴스레터 '뉴랄브리핑'의 편집자임. 영어 원문을 읽고 한국어 음슴체"
+    "(…함, …임)로 쓴다. 원문에 없는 이름, 숫자, 링크, 주장은 쓰지 않는다. "
 )
+# What each style asks of the words: `korean` glosses terms, `mixed` copies them.
+_STYLE_RULE = {
+    "korean": "비전공자도 알아듣게 쓰고, 용어를 처음 쓸 때는 한국어(English)로 쓴다. ",
+    "mixed": (
+        "문장의 뼈대는 한국어로 쓰고, 기술 용어(방법, 과제, 지표, 모델, 데이터셋 이름)는 "
+        "원문의 영어를 그대로 옮겨 조사를 바로 붙인다(예: benchmark를, misalignment가). "
+        "숫자는 원문의 자릿수와 단위 그대로 쓴다. "
+    ),
+}
+_JSON_SHAPE = {
+    True: (
+        'JSON 하나로만 답한다: {"summary": "요약 1~2문장", "significance": "의의 1문장", '
+        '"glossary_note": "비전공자를 위한 용어 설명 1~2문장, 필요 없으면 빈 문자열"}'
+    ),
+    False: 'JSON 하나로만 답한다: {"summary": "요약 1~2문장", "significance": "의의 1문장"}',
+}
+
+
+def system_prompt(style: str, notes: bool) -> str:
+    """The chat system message for `style` ("korean" or "mixed"); `notes` asks for a 토막상식."""
+    return _SYSTEM_HEAD + _STYLE_RULE.get(style, _STYLE_RULE["korean"]) + _JSON_SHAPE[notes]
+
+
+SYSTEM = system_prompt("korean", True)
 
 
 @dataclass(frozen=True)
@@ -93,6 +114,7 @@ class Prompt:
     messages: tuple[dict[str, str], ...]
     stop: tuple[str, ...] = ("\n\n", "\n제목:")
     wants_glossary: bool = True
+    grounding: str = ""  # title + source: what grounded decoding lets the answer copy
 
 
 @dataclass(frozen=True)
@@ -129,7 +151,15 @@ def finished(text: str, prompt: Prompt) -> int | None:
 
 
 def source_text(item: Item) -> str:
-    text = " ".join(item.summary.split())
+    """The part of `item`'s text a model reads (see `cut_source`)."""
+    return cut_source(item.summary)
+
+
+def cut_source(text: str) -> str:
+    """`text` with whitespace collapsed, cut to at most `MAX_SOURCE_CHARS` characters at the
+    last sentence end past the middle, else at a word with " …". The corpus's `source` field
+    is made by this same cut, so training and drafting show the model the same text."""
+    text = " ".join(text.split())
     if len(text) <= MAX_SOURCE_CHARS:
         return text
     cut = text[:MAX_SOURCE_CHARS]
@@ -141,6 +171,18 @@ def _block(title: str, source: str) -> str:
     return f"제목: {title}\n원문: {source}\n"
 
 
+def tuned_prompt(title: str, source: str) -> str:
+    """The prompt of a fine-tuned adapter: the header, the item, and the opened 요약 line; no
+    examples (the adapter learned the format, and a short prompt is less prefill on a CPU).
+    `source` is already cut (`cut_source`). Training and drafting both use this function."""
+    return _HEADER + _block(" ".join(title.split()), source) + "- [요약]"
+
+
+def tuned_answer(summary: str, significance: str) -> str:
+    """What an adapter learns to write after `tuned_prompt` (then the end-of-sequence token)."""
+    return f" {summary}\n- [의의] {significance}\n"
+
+
 def _answer(e: Example) -> str:
     return f"- [요약] {e.summary}\n- [의의] {e.significance}\n- [토막상식] {e.glossary_note}\n\n"
 
@@ -150,28 +192,49 @@ def _answer(e: Example) -> str:
 FEW_SHOT = _HEADER + "".join(_block(e.title, e.source) + _answer(e) for e in EXAMPLES)
 
 
-def build(item: Item, term: GlossaryTerm | None) -> Prompt:
-    """The request for `item`; with a curated `term` the model need not write a 토막상식."""
+def build(
+    item: Item,
+    term: GlossaryTerm | None,
+    *,
+    tuned: bool = False,
+    style: str = "korean",
+    notes: bool = True,
+) -> Prompt:
+    """The request for `item` in the three forms a backend may send:
+
+    - `tuned`: the short prompt a fine-tuned adapter learned (`tuned_prompt`); it writes 요약 and
+      의의 only, never a 토막상식.
+    - otherwise `completion` is the few-shot page for a base model and `messages` the chat
+      request for an instruction model, in `style`.
+    A curated `term` means the model need not write a 토막상식; `notes=False` never asks for
+    one (the embedded model's notes were wrong in 58 of 60, docs/summarizer.md)."""
     title = " ".join(item.title.split())
     source = source_text(item)
-    completion = FEW_SHOT + _block(title, source) + "- [요약]"
+    wants_note = notes and term is None and not tuned
     stop: tuple[str, ...] = ("\n\n", "\n제목:")
-    if term is not None:
-        stop = (*stop, "\n- [토막상식]")  # the curated note replaces it: don't spend tokens
-    messages: list[dict[str, str]] = [{"role": "system", "content": SYSTEM}]
-    for e in EXAMPLES:
+    if not wants_note:
+        stop = (*stop, "\n- [토막상식]")  # no note wanted: don't spend tokens on one
+    if tuned:
+        completion = tuned_prompt(title, source)
+    else:
+        completion = FEW_SHOT + _block(title, source) + "- [요약]"
+    messages: list[dict[str, str]] = [
+        {"role": "system", "content": system_prompt(style, wants_note)}
+    ]
+    for e in EXAMPLES if style == "korean" else ():
         messages.append({"role": "user", "content": _block(e.title, e.source)})
-        answer = {
-            "summary": e.summary,
-            "significance": e.significance,
-            "glossary_note": e.glossary_note,
-        }
+        answer = {"summary": e.summary, "significance": e.significance}
+        if wants_note:
+            answer["glossary_note"] = e.glossary_note
         messages.append({"role": "assistant", "content": json.dumps(answer, ensure_ascii=False)})
-    request = _block(title, source)
-    if term is not None:
-        request += f"(토막상식은 따로 있으니 glossary_note는 빈 문자열로: {term.term})\n"
-    messages.append({"role": "user", "content": request})
-    return Prompt(completion, tuple(messages), stop, wants_glossary=term is None)
+    messages.append({"role": "user", "content": _block(title, source)})
+    return Prompt(
+        completion,
+        tuple(messages),
+        stop,
+        wants_glossary=wants_note,
+        grounding=f"{title} {source}",
+    )
 
 
 _LINE = re.compile(r"^\s*-?\s*\**\[(요약|의의|토막상식)\]\**\s*:?\s*(.*)$")

