@@ -22,6 +22,8 @@ def built_sample(run_cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Pa
         "--config", str(folder / "feeds.yaml"), "daily", "--date", "2026-04-30", "--no-send"
     )
     assert result.code == 0, result.err
+    dry = run_cli("--config", str(folder / "feeds.yaml"), "send", "--dry-run")
+    assert dry.code == 0, dry.err
     return tmp_path
 
 
@@ -31,6 +33,8 @@ def built_sample(run_cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Pa
         ("examples/issues/0001.md", "0001.md"),
         ("site/issues/0001/index.html", "issue-0001.html"),
         ("site/index.html", "index.html"),
+        ("site/feed.xml", "feed.xml"),
+        ("outbox/0001/email.html", "email.html"),
     ],
 )
 def test_sample_matches_golden(built_sample: Path, built: str, golden: str) -> None:
