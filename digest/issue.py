@@ -53,6 +53,10 @@ from digest.errors import IssueFileError
 from digest.models import Brief, Item
 from digest.store import atomic_write
 
+# The issue document's schema: bump it when a field of Issue/IssueItem/Section/Correction or a
+# parse rule changes, so caches of parsed issues (site/cache.py) are rebuilt. tests/test_issue.py
+# fails with a reminder when the fields change and this does not.
+SCHEMA = 2
 STATUSES = ("draft", "approved", "published")
 WEEKDAYS_KO = ("월요일", "화요일", "수요일", "목요일", "금요일", "토요일", "일요일")
 # Korean labels of Brief fields, in the order they are written.

@@ -34,15 +34,16 @@ from typing import Any
 from urllib.parse import quote
 
 import css_inline
-from markdown_it import MarkdownIt
 from markupsafe import Markup
 
-from digest import clock, site_model
+from digest import clock
 from digest.config import Config
 from digest.errors import ConfigError, SendError
 from digest.issue import Issue, IssueItem, Section
-from digest.render import issue_url, template_env
+from digest.site import model as site_model
+from digest.site.model import issue_url
 from digest.store import Store, atomic_write
+from digest.templates import markdown, template_env
 
 # Send log statuses (store.send_log.status).
 SENT, SENDING, REFUSED, DEFERRED = "sent", "sending", "refused", "deferred"
@@ -182,8 +183,8 @@ def feed_images(store: Store, issue: Issue) -> dict[str, Image]:
 # composing -----------------------------------------------------------------------------------
 # Model and editor text is Markdown with raw HTML off, as on the site; images off as well, so a
 # brief cannot add a picture the feed did not have.
-_email_markdown = MarkdownIt("commonmark", {"html": False, "linkify": False}).disable("image")
-_plain_markdown = MarkdownIt("commonmark", {"html": False, "linkify": False})
+_email_markdown = markdown(images=False)
+_plain_markdown = markdown()
 
 
 # Cached: every recipient's message renders the same briefs.

@@ -55,7 +55,7 @@ def test_commands_that_do_not_summarize_never_import_torch() -> None:
         "import sys; from digest.cli import main\n"
         "try: main(['--help'])\n"
         "except SystemExit: pass\n"
-        "import digest.render, digest.newsletter, digest.daily\n"
+        "import digest.site, digest.newsletter, digest.daily\n"
         "assert 'torch' not in sys.modules and 'transformers' not in sys.modules, 'heavy import'\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)

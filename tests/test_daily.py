@@ -229,7 +229,7 @@ def test_no_publish_flag_overrides_auto_publish(run_cli, newsroom: Newsroom) -> 
 
 
 def test_a_held_lock_stops_a_second_run_at_once(run_cli, newsroom: Newsroom) -> None:
-    from digest.daily import run_lock
+    from digest.runs import run_lock
 
     state = newsroom.path / ".digest"
     with run_lock(state):
@@ -260,12 +260,15 @@ def test_progress_bars_only_on_a_terminal(run_cli, newsroom: Newsroom, monkeypat
 
     from rich.console import Console
 
+    from digest.cli import common
     from digest.cli import daily as daily_cli
 
     plain = daily(run_cli, newsroom, "2026-04-30", "--no-publish")
     assert plain.code == 0 and "━" not in plain.err  # not a terminal: the summary line alone
     screen = io.StringIO()
-    monkeypatch.setattr(daily_cli, "err", Console(file=screen, force_terminal=True, width=100))
+    terminal = Console(file=screen, force_terminal=True, width=100)
+    monkeypatch.setattr(daily_cli, "err", terminal)
+    monkeypatch.setattr(common, "err", terminal)  # the bars live with the other CLI output
     assert daily(run_cli, newsroom, "2026-04-30").code == 0
     drawn = screen.getvalue()
     assert "fetch" in drawn and "build" in drawn and "━" in drawn and "제 0001호: " in drawn
@@ -276,7 +279,7 @@ def test_progress_bars_only_on_a_terminal(run_cli, newsroom: Newsroom, monkeypat
     [(0.84, "0.8 s"), (42.4, "42 s"), (192, "3 m 12 s"), (3900, "1 h 05 m")],
 )
 def test_duration(seconds: float, text: str) -> None:
-    from digest.daily import duration
+    from digest.runs import duration
 
     assert duration(seconds) == text
 

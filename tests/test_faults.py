@@ -254,7 +254,7 @@ def test_killed_during_fetch(run_cli: Any, newsroom: Newsroom, inbox: Inbox) -> 
     [
         ("summarize", "digest.summarize.extractive:ExtractiveSummarizer.summarize:0"),
         ("publish", "digest.review:issues.save:1"),
-        ("build", "digest.render:_write_new:2"),
+        ("build", "digest.site.build:_write_new:2"),
     ],
 )
 def test_killed_mid_stage(

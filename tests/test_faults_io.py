@@ -29,10 +29,10 @@ from test_faults import (
 from werkzeug import Request, Response
 
 from digest import issue as issues
-from digest import render
 from digest.config import load_config
 from digest.daily import DailyFailed, run_daily
 from digest.http import HttpClient
+from digest.site import build as site_build
 
 inbox = test_faults.inbox  # the real SMTP server fixture, shared
 
@@ -167,7 +167,7 @@ def test_full_disk_while_writing_the_site(
     newsroom.serve("/feeds/reddit-machinelearning.json", '{"data": {"children": []}}')
 
     written = [0]
-    real_write = render._write_new
+    real_write = site_build._write_new
 
     def filling_disk(path: Path, text: str) -> None:
         written[0] += 1
@@ -175,7 +175,7 @@ def test_full_disk_while_writing_the_site(
             raise OSError(errno.ENOSPC, "No space left on device", str(path))
         real_write(path, text)
 
-    monkeypatch.setattr(render, "_write_new", filling_disk)
+    monkeypatch.setattr(site_build, "_write_new", filling_disk)
     full = daily(run_cli, newsroom, "2026-05-01")
     assert full.code == 1
     assert "build: the disk is full" in full.err and "free some space" in full.err
@@ -189,7 +189,7 @@ def test_full_disk_while_writing_the_site(
     record = _last_record(newsroom)
     assert record["stage"] == "build" and "disk is full" in str(record["error"])
 
-    monkeypatch.setattr(render, "_write_new", real_write)  # space freed
+    monkeypatch.setattr(site_build, "_write_new", real_write)  # space freed
     again = daily(run_cli, newsroom, "2026-05-01")
     assert again.code == 0, again.err
     assert_whole(newsroom, inbox)

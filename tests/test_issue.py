@@ -208,3 +208,29 @@ def test_a_draft_shows_the_number_it_will_get() -> None:
     assert issues.expected_number(everything, sooner) == 2
     assert issues.expected_number(everything, later) == 3
     assert issues.expected_number(everything, one) == 1
+
+
+def test_a_change_of_the_issue_fields_bumps_the_schema() -> None:
+    """Parsed issues are cached under `issue.SCHEMA` (site/cache.py): a new field with an old
+    schema number would hand a build half-trusted old objects."""
+    from dataclasses import fields
+
+    from digest import issue as issues
+
+    shape = {
+        cls.__name__: tuple(f.name for f in fields(cls))
+        for cls in (issues.Issue, issues.IssueItem, issues.Section, issues.Correction)
+    }
+    assert (issues.SCHEMA, shape) == (
+        2,
+        {
+            "Issue": ("number", "date", "name", "status", "sections", "keywords",
+                      "published_at", "dropped", "corrections", "path"),
+            "IssueItem": ("id", "title", "url", "source_id", "key_sentence", "summary",
+                          "significance", "glossary_note", "note", "needs_review",
+                          "review_reasons", "unreviewed", "model", "glossary_generated", "new",
+                          "dropped_from", "other_lines"),
+            "Section": ("id", "title", "items"),
+            "Correction": ("at", "what"),
+        },
+    ), "the issue model changed: bump issue.SCHEMA and update this test"  # fmt: skip

@@ -10,7 +10,7 @@ import pytest
 from digest import issue as issues
 from digest.config import Config
 from digest.issue import Issue, IssueItem, Section
-from digest.render import build_site
+from digest.site import build_site
 
 
 def make_config(tmp_path: Path) -> Config:
@@ -94,7 +94,7 @@ def test_a_failed_build_leaves_the_old_site_whole(
     def disk_full(*args: object, **kwargs: object) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr("digest.render._copy_static", disk_full)
+    monkeypatch.setattr("digest.site.build._copy_static", disk_full)
     with pytest.raises(OSError):
         build_site(config)
     after = sorted(p.relative_to(tmp_path) for p in (tmp_path / "site").rglob("*"))

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 import threading
 import time
 from datetime import date
@@ -19,9 +20,9 @@ import pytest
 from digest import issue as issues
 from digest.config import Config
 from digest.issue import Issue, IssueItem, Section
-from digest.render import build_site
-from digest.site_manifest import MANIFEST_NAME
-from digest.slug import slugify
+from digest.site import build_site
+from digest.site.manifest import MANIFEST_NAME
+from digest.site.slug import slugify
 
 SITE_URL = "https://example.github.io/neural-briefing/"
 KEYWORDS = [
@@ -224,7 +225,7 @@ def test_glossary_in_ganada_order_with_where_each_appeared(site: Path) -> None:
 def test_a_model_written_note_waits_for_the_editor_before_the_glossary_page(
     tmp_path: Path,
 ) -> None:
-    from digest.site_model import glossary
+    from digest.site.model import glossary
 
     issue = write_issue(tmp_path, 1)
     proposed = issue.sections[1].items[0]
@@ -298,7 +299,7 @@ def test_incremental_build_never_changes_the_live_site_in_place(
     def crash(*args: object, **kwargs: object) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr("digest.render.Manifest.write", crash)
+    monkeypatch.setattr("digest.site.build.Manifest.write", crash)
     with pytest.raises(OSError):
         build_site(make_config(tmp_path))
     assert {p: p.read_bytes() for p in site.rglob("*") if p.is_file()} == before
@@ -347,7 +348,7 @@ def test_without_a_working_cp_the_tree_is_linked_in_python(
     import subprocess
     import sys
 
-    from digest import render
+    from digest.site import build as site_build
 
     def start(source: Path, target: Path) -> subprocess.Popen[bytes] | None:
         if cp == "none":
@@ -355,7 +356,7 @@ def test_without_a_working_cp_the_tree_is_linked_in_python(
         (target / "half-copied").mkdir()  # what a cp that gave up may leave behind
         return subprocess.Popen([sys.executable, "-c", "raise SystemExit(1)"])
 
-    monkeypatch.setattr(render, "_start_linking", start)
+    monkeypatch.setattr(site_build, "_start_linking", start)
     kept = (site / "issues/0001/index.html").stat().st_ino
     write_issue(tmp_path, 4)
     result = build_site(make_config(tmp_path))
@@ -377,6 +378,55 @@ def test_a_template_error_while_cp_links_leaves_no_staging_behind(
         build_site(make_config(tmp_path))
     assert {p: p.read_bytes() for p in site.rglob("*") if p.is_file()} == before
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".site")]
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="renameat2 is Linux's")
+def test_the_site_is_never_absent_while_builds_swap(tmp_path: Path, site: Path) -> None:
+    """A reader polling the home page all through five rebuilds always finds it (Linux)."""
+    import threading
+
+    missing: list[float] = []
+    done = threading.Event()
+
+    def poll() -> None:
+        while not done.is_set():
+            if not (site / "index.html").is_file():
+                missing.append(time.monotonic())
+
+    reader = threading.Thread(target=poll)
+    reader.start()
+    try:
+        for number in range(4, 9):
+            write_issue(tmp_path, number)
+            build_site(make_config(tmp_path))
+    finally:
+        done.set()
+        reader.join()
+    assert missing == []
+    assert "0008" in (site / "index.html").read_text()
+
+
+def test_a_crash_between_the_fallback_renames_is_repaired(tmp_path: Path, site: Path) -> None:
+    site.rename(tmp_path / ".site.old-4242")  # killed after retiring the old site
+    write_issue(tmp_path, 4)
+    build_site(make_config(tmp_path))
+    assert (site / "issues/0001/index.html").is_file() and (site / "issues/0004").is_dir()
+    assert not list(tmp_path.glob(".site.old-*"))
+
+
+def test_exchange_swaps_two_folders(tmp_path: Path) -> None:
+    from digest.site.build import exchange
+
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "x").write_text("a")
+    (tmp_path / "b").mkdir()
+    (tmp_path / "b" / "x").write_text("b")
+    if exchange(tmp_path / "a", tmp_path / "b"):
+        assert (tmp_path / "a" / "x").read_text() == "b"
+        assert (tmp_path / "b" / "x").read_text() == "a"
+    if sys.platform == "linux":
+        with pytest.raises(FileNotFoundError):
+            exchange(tmp_path / "a", tmp_path / "missing")
 
 
 def _read_if_there(page: Path) -> str:

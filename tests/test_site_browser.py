@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from digest.config import load_config
-from digest.render import build_site
+from digest.site import build_site
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -159,7 +159,7 @@ def search_page(browser: object, tmp_path_factory: pytest.TempPathFactory) -> It
                        "sources": [{"id": "a", "type": "rss", "url": "x"}]}],
          "base_dir": folder}
     )  # fmt: skip
-    from digest import search
+    from digest.site import search
 
     # Index files of 10 issues, not 100: the corpus is then searched across files the browser
     # merges, as a 1,000-issue site's is.

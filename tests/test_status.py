@@ -10,7 +10,7 @@ from typing import Any
 
 from conftest import Newsroom
 
-from digest.daily import run_lock
+from digest.runs import run_lock
 
 EXAMPLES = Path(__file__).parents[1] / "examples" / "feeds"
 

@@ -24,11 +24,11 @@ import yaml
 from werkzeug import Request, Response
 
 from digest import issue as issues
-from digest import render
 from digest.config import load_config
 from digest.daily import DailyFailed, run_daily
 from digest.errors import EXIT_FAILED, EXIT_NOTHING_NEW, EXIT_OK
 from digest.http import HttpClient
+from digest.site import build as site_build
 
 FIRST = date(2026, 1, 1)
 DAYS = int(__import__("os").environ.get("YEAR_DAYS", "365"))
@@ -158,14 +158,14 @@ def faster_in_process(monkeypatch: pytest.MonkeyPatch) -> None:
             yaml, "safe_load", lambda text: yaml.load(text, Loader=yaml.CSafeLoader)
         )
     made: dict[int, Any] = {}
-    original = render.template_env
+    original = site_build.template_env
 
     def template_env(config: Any) -> Any:
         if id(config) not in made:
             made[id(config)] = original(config)
         return made[id(config)]
 
-    monkeypatch.setattr(render, "template_env", template_env)
+    monkeypatch.setattr(site_build, "template_env", template_env)
     # Every stage re-reads every issue file (the files are the source of truth); a year in one
     # process would spend most of its time parsing the same unchanged text again.
     # Each caller gets its own copy (a pickle round trip: callers change what they load).
@@ -190,7 +190,7 @@ def test_a_year_of_mornings(
     config = load_config(room / "feeds.yaml")
     http = HttpClient(retries=0)  # the down day fails at once instead of backing off
     codes: dict[date, int] = {}
-    real_write = render._write_new
+    real_write = site_build._write_new
 
     def full_disk(path: Path, text: str) -> None:
         raise OSError(errno.ENOSPC, "No space left on device", str(path))
@@ -200,7 +200,7 @@ def test_a_year_of_mornings(
         wire.today = day
         monkeypatch.setenv("DIGEST_NOW", f"{day.isoformat()}T07:30:00+09:00")
         if day == DISK_FULL:
-            monkeypatch.setattr(render, "_write_new", full_disk)
+            monkeypatch.setattr(site_build, "_write_new", full_disk)
         try:
             codes[day] = run_daily(config, day, send=False, http=http).exit_code
         except DailyFailed as failed:
@@ -208,7 +208,7 @@ def test_a_year_of_mornings(
             assert day in (NETWORK_DOWN, DISK_FULL), f"{day}: {failed}"
             if day == DISK_FULL:
                 assert "disk is full" in str(failed)
-                monkeypatch.setattr(render, "_write_new", real_write)
+                monkeypatch.setattr(site_build, "_write_new", real_write)
                 again = run_daily(config, day, send=False, http=http)  # space freed, re-run
                 assert again.exit_code == EXIT_NOTHING_NEW and again.pages, again.summary_line()
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -11,6 +12,15 @@ from typing import Any
 import click
 from rich.console import Console
 from rich.markup import escape
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
 
 from digest import clock
 from digest.config import Config, load_config
@@ -84,3 +94,39 @@ def report_source(app: AppState) -> Callable[[SourceOutcome], None]:
             app.detail(f"✓ {outcome.source_id}: {outcome.items} items, {outcome.new} new")
 
     return report
+
+
+class _Bars:
+    """rich progress bars on stderr, one line per stage; drawn only on a terminal."""
+
+    def __init__(self, progress: Progress) -> None:
+        self._progress = progress
+        self._task: TaskID | None = None
+
+    def stage(self, name: str, total: int | None = None) -> None:
+        if self._task is not None:
+            self._progress.stop_task(self._task)
+            task = self._progress.tasks[self._task]
+            if task.total is None:
+                self._progress.update(self._task, total=1, completed=1)
+        self._task = self._progress.add_task(name, total=total)
+
+    def advance(self, steps: int = 1) -> None:
+        if self._task is not None:
+            self._progress.advance(self._task, steps)
+
+
+@contextmanager
+def progress_bars(app: AppState) -> Iterator[_Bars | None]:
+    if app.verbosity < 0 or not err.is_terminal:
+        yield None  # cron, CI and pipes get the summary line alone
+        return
+    columns = (
+        SpinnerColumn(),
+        TextColumn("{task.description:<9}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=err, transient=True) as progress:
+        yield _Bars(progress)

@@ -2,20 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 import click
 from rich.markup import escape
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    SpinnerColumn,
-    TaskID,
-    TextColumn,
-    TimeElapsedColumn,
-)
 
 from digest.cli.common import (
     CONTEXT,
@@ -24,6 +12,7 @@ from digest.cli.common import (
     err,
     parse_day,
     pass_app,
+    progress_bars,
     report_source,
 )
 from digest.daily import DailyFailed, run_daily
@@ -33,42 +22,6 @@ Exit codes: 0 done (an issue was drafted, published or sent) · 1 failed (named 
 also when another run holds the lock, or every source failed) · 2 usage or configuration error ·
 3 nothing new (a quiet day, or a re-run that only finished what a crashed run left) ·
 4 done, but at least one source failed. docs/scheduling.md explains each for cron and CI."""
-
-
-class _Bars:
-    """rich progress bars on stderr, one line per stage; drawn only on a terminal."""
-
-    def __init__(self, progress: Progress) -> None:
-        self._progress = progress
-        self._task: TaskID | None = None
-
-    def stage(self, name: str, total: int | None = None) -> None:
-        if self._task is not None:
-            self._progress.stop_task(self._task)
-            task = self._progress.tasks[self._task]
-            if task.total is None:
-                self._progress.update(self._task, total=1, completed=1)
-        self._task = self._progress.add_task(name, total=total)
-
-    def advance(self, steps: int = 1) -> None:
-        if self._task is not None:
-            self._progress.advance(self._task, steps)
-
-
-@contextmanager
-def progress_bars(app: AppState) -> Iterator[_Bars | None]:
-    if app.verbosity < 0 or not err.is_terminal:
-        yield None  # cron, CI and pipes get the summary line alone
-        return
-    columns = (
-        SpinnerColumn(),
-        TextColumn("{task.description:<9}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-    )
-    with Progress(*columns, console=err, transient=True) as progress:
-        yield _Bars(progress)
 
 
 @click.command(

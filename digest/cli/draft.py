@@ -8,12 +8,19 @@ from datetime import date
 import click
 
 from digest import issue as issues
-from digest.cli.common import CONTEXT, EXIT_CODES_HELP, AppState, date_option, parse_day, pass_app
-from digest.cli.daily import progress_bars
+from digest.cli.common import (
+    CONTEXT,
+    EXIT_CODES_HELP,
+    AppState,
+    date_option,
+    parse_day,
+    pass_app,
+    progress_bars,
+)
 from digest.config import Config
-from digest.daily import NoProgress, ProgressSummarizer
 from digest.draft import make_draft
 from digest.errors import EXIT_NOTHING_NEW
+from digest.progress import NoProgress, ProgressSummarizer
 from digest.select import Candidate, Selection, select
 from digest.store import Store
 

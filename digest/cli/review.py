@@ -299,7 +299,7 @@ def edit(ctx: click.Context, n: int | None, published: int | None, day: str | No
         return EXIT_NOTHING_NEW
     app.say(f"{result.issue.title}: {what} saved — {result.issue.path}")
     if result.correction is not None:
-        from digest.render import build_site
+        from digest.site import build_site
 
         built = build_site(app.config)
         app.say(f"correction recorded ({result.correction.what}); site rebuilt in {built.output}")
@@ -527,7 +527,7 @@ Example:
 @click.option("--send/--no-send", default=True, help="Email it now (default: yes, if set up).")
 @pass_app
 def publish(app: AppState, day: str | None, force: bool, send: bool) -> int:
-    from digest.daily import run_lock
+    from digest.runs import run_lock
 
     # Publishing, building and sending exclude a concurrent `digest daily` doing the same.
     with run_lock(app.config.state_path, app.config.timezone):
@@ -535,7 +535,7 @@ def publish(app: AppState, day: str | None, force: bool, send: bool) -> int:
 
 
 def _publish(app: AppState, day: str | None, force: bool, send: bool) -> int:
-    from digest.render import build_site
+    from digest.site import build_site
 
     config = app.config
     draft = desk.find_draft(config, parse_day(config, day) if day else None)

@@ -11,9 +11,9 @@ import click
 from digest import issue as issues
 from digest import newsletter
 from digest.cli.common import CONTEXT, EXIT_CODES_HELP, AppState, pass_app
-from digest.daily import run_lock
 from digest.errors import EXIT_FAILED, EXIT_NOTHING_NEW, NothingNew
 from digest.issue import Issue
+from digest.runs import run_lock
 from digest.store import Store
 
 

@@ -15,7 +15,8 @@ from jinja2 import TemplateError
 from digest.cli.common import CONTEXT, EXIT_CODES_HELP, AppState, pass_app
 from digest.config import Config
 from digest.errors import DigestError
-from digest.render import build_site, template_dirs
+from digest.site import build_site
+from digest.templates import template_dirs
 
 
 @click.command(

@@ -11,9 +11,9 @@ from digest import issue as issues
 from digest import newsletter
 from digest.cli.common import CONTEXT, EXIT_CODES_HELP, AppState, echo_json, err, pass_app
 from digest.config import Config
-from digest.daily import lock_holder, run_records
 from digest.errors import DigestError
 from digest.issue import Issue
+from digest.runs import lock_holder, run_records
 from digest.store import Store
 
 # How far back to look for the last issue that went out: a send log older than this is history.

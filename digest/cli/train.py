@@ -6,8 +6,7 @@ from pathlib import Path
 
 import click
 
-from digest.cli.common import CONTEXT, EXIT_CODES_HELP, AppState, err, pass_app
-from digest.cli.daily import progress_bars
+from digest.cli.common import CONTEXT, EXIT_CODES_HELP, AppState, err, pass_app, progress_bars
 from digest.errors import ConfigError
 
 

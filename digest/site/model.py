@@ -11,7 +11,7 @@ from datetime import date
 
 from digest.glossary import GlossaryTerm, load_glossary
 from digest.issue import Issue, IssueItem, Section
-from digest.slug import keyword_identity, slugify, url_path
+from digest.site.slug import keyword_identity, slugify, url_path
 
 # The 19 initial consonants of Hangul syllables, in 가나다 order; doubled ones file under the
 # plain consonant as Korean dictionaries' headings do.

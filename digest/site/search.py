@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 
 from digest.issue import Issue
-from digest.site_model import anchored_items, issue_url
+from digest.site.model import anchored_items, issue_url
 
 # The index is cut into files of 100 issue numbers each (`search-index-0900.js` holds issues
 # 900-999): a new issue rewrites only the newest file, not all 10 MB of a 1,000-issue index.

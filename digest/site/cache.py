@@ -9,15 +9,18 @@ numbers, so a new issue rewrites one small shard rather than the whole cache.
 
 from __future__ import annotations
 
-import hashlib
+import contextlib
 import os
 import pickle
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 import digest
 from digest import issue as issues
+from digest.config import Config
 from digest.issue import Issue
+from digest.site.manifest import hash_bytes
 
 CACHE_DIR = "cache/issues"
 SHARD = 100
@@ -26,9 +29,9 @@ _UNREADABLE = (OSError, ImportError, pickle.UnpicklingError, EOFError, ValueErro
 
 
 def _model_version() -> str:
-    """The Issue model's source: a new field or parse rule makes old entries unusable."""
-    source = Path(issues.__file__).read_bytes()
-    return digest.__version__ + ":" + hashlib.blake2b(source, digest_size=8).hexdigest()
+    """The issue document's schema number and digest's version: a cache written under another
+    `issue.SCHEMA` (a new field, a new parse rule) is ignored, never half-trusted."""
+    return f"{digest.__version__}:{issues.SCHEMA}"
 
 
 def _shard_of(path: Path) -> int:
@@ -88,3 +91,40 @@ class IssueCache:
             os.replace(tmp, self.folder / f"{number}.pickle")
             self.shards[number] = kept
         self.dirty = set()
+
+
+@dataclass(frozen=True)
+class SourceIssue:
+    """An issue with the hash of its file's bytes: what a page made from it depends on."""
+
+    issue: Issue
+    digest: str
+
+
+def load_issues(config: Config, *, include_drafts: bool) -> list[SourceIssue]:
+    """Published issues (drafts too when asked), by number, each with its file's hash."""
+    folder = config.issues_path
+    if not folder.is_dir():
+        return []
+    cache = _issue_cache(config.state_path).start()
+    loaded = []
+    for path in sorted(folder.glob("[0-9][0-9][0-9][0-9].md")):
+        data = path.read_bytes()
+        digest = hash_bytes(data)
+        issue = cache.parse(data, digest, path)
+        if issue.status == "published" or include_drafts:
+            loaded.append(SourceIssue(issue, digest))
+    with contextlib.suppress(OSError):  # a read-only state folder costs only the shortcut
+        cache.save()
+    loaded.sort(key=lambda s: (s.issue.number, s.issue.date))
+    return loaded
+
+
+def _issue_cache(state_dir: Path) -> IssueCache:
+    cache = _CACHES.get(state_dir)
+    if cache is None:
+        cache = _CACHES[state_dir] = IssueCache(state_dir)
+    return cache
+
+
+_CACHES: dict[Path, IssueCache] = {}

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 MANIFEST_NAME = ".digest-build.json"
-MANIFEST_VERSION = 1
+MANIFEST_VERSION = 2
 
 
 def fingerprint(*parts: object) -> str:
@@ -43,6 +43,8 @@ def hash_tree(folders: Iterable[Path]) -> str:
 class Manifest:
     settings: str = ""  # templates + config + code version; a change invalidates every page
     pages: dict[str, str] = field(default_factory=dict)  # output path → key
+    inputs: str = ""  # stat fingerprint of every input file (see build.inputs_fingerprint)
+    issues: int = 0  # issues in the build
 
     @classmethod
     def read(cls, site: Path) -> Manifest | None:
@@ -56,10 +58,21 @@ class Manifest:
         pages = data.get("pages")
         if not isinstance(pages, dict):
             return None
-        return cls(str(data.get("settings", "")), {str(k): str(v) for k, v in pages.items()})
+        return cls(
+            str(data.get("settings", "")),
+            {str(k): str(v) for k, v in pages.items()},
+            str(data.get("inputs", "")),
+            int(data.get("issues", 0) or 0),
+        )
 
     def write(self, site: Path) -> None:
-        data = {"version": MANIFEST_VERSION, "settings": self.settings, "pages": self.pages}
+        data = {
+            "version": MANIFEST_VERSION,
+            "settings": self.settings,
+            "pages": self.pages,
+            "inputs": self.inputs,
+            "issues": self.issues,
+        }
         text = json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
         path = site / MANIFEST_NAME
         path.unlink(missing_ok=True)  # a hard link to the live site's manifest: never write through

@@ -2,14 +2,16 @@
 off), incremental by a manifest of inputs, and an atomic swap so the folder on disk is always
 one complete build.
 
-A build plans every page with the key of its inputs (`site_pages.plan`), starts the new folder
+A build plans every page with the key of its inputs (`pages.plan`), starts the new folder
 as hard links to the current site, renders only pages whose key changed, and swaps it in.
 """
 
 from __future__ import annotations
 
-import contextlib
+import ctypes
+import errno
 import gc
+import hashlib
 import os
 import shutil
 import subprocess
@@ -17,56 +19,14 @@ import sys
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
-from markdown_it import MarkdownIt
-from markdown_it.common.utils import escapeHtml
-from markupsafe import Markup
-
+from digest import __version__
 from digest.config import Config
-from digest.issue import Issue
-from digest.site_cache import IssueCache
-
-if TYPE_CHECKING:
-    from digest.site_pages import Page
-from digest.site_manifest import Manifest, hash_bytes
-
-BUNDLED_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
-# Raw HTML off: nothing from a feed or a model can inject markup.
-_markdown = MarkdownIt("commonmark", {"html": False, "linkify": False})
-# Text with none of these characters has no inline Markdown (no emphasis, code, link, autolink,
-# entity, escape or line break), so escaping it gives exactly what markdown-it would: most
-# Korean briefs take this path, which makes a 1,000-issue build several times faster.
-_INLINE_SYNTAX = frozenset("\\`*_[]<&!~\n\r")
-
-
-@lru_cache(maxsize=65536)
-def markdown_inline(text: str) -> Markup:
-    if _INLINE_SYNTAX.isdisjoint(text):
-        return Markup(escapeHtml(text))
-    return Markup(_markdown.renderInline(text))
-
-
-def template_env(config: Config) -> Environment:
-    """User templates (feeds.yaml's templates_dir) first, then the bundled ones."""
-    env = Environment(
-        loader=FileSystemLoader([str(p) for p in template_dirs(config)]),
-        autoescape=select_autoescape(["html", "j2", "xml"]),
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
-    env.filters["md"] = markdown_inline
-    env.globals["site_title"] = config.title
-    return env
-
-
-def template_dirs(config: Config) -> list[Path]:
-    return [p for p in (config.path(config.templates_dir), BUNDLED_TEMPLATES) if p.is_dir()]
+from digest.site.cache import load_issues
+from digest.site.manifest import Manifest
+from digest.site.pages import Page, plan
+from digest.templates import BUNDLED_TEMPLATES, template_env
 
 
 @dataclass(frozen=True)
@@ -75,47 +35,7 @@ class BuildResult:
     pages: int  # pages in the site
     issues: int
     rendered: int = 0  # pages rendered by this build; the rest were unchanged and kept
-
-
-@dataclass(frozen=True)
-class SourceIssue:
-    """An issue with the hash of its file's bytes: what a page made from it depends on."""
-
-    issue: Issue
-    digest: str
-
-
-def issue_url(issue: Issue) -> str:
-    return f"issues/{issue.number:04d}/"
-
-
-def load_issues(config: Config, *, include_drafts: bool) -> list[SourceIssue]:
-    """Published issues (drafts too when asked), by number, each with its file's hash."""
-    folder = config.issues_path
-    if not folder.is_dir():
-        return []
-    cache = _issue_cache(config.state_path).start()
-    loaded = []
-    for path in sorted(folder.glob("[0-9][0-9][0-9][0-9].md")):
-        data = path.read_bytes()
-        digest = hash_bytes(data)
-        issue = cache.parse(data, digest, path)
-        if issue.status == "published" or include_drafts:
-            loaded.append(SourceIssue(issue, digest))
-    with contextlib.suppress(OSError):  # a read-only state folder costs only the shortcut
-        cache.save()
-    loaded.sort(key=lambda s: (s.issue.number, s.issue.date))
-    return loaded
-
-
-def _issue_cache(state_dir: Path) -> IssueCache:
-    cache = _CACHES.get(state_dir)
-    if cache is None:
-        cache = _CACHES[state_dir] = IssueCache(state_dir)
-    return cache
-
-
-_CACHES: dict[Path, IssueCache] = {}
+    current: bool = False  # nothing the site is made from changed: not built at all
 
 
 def build_site(config: Config, *, include_drafts: bool = False, full: bool = False) -> BuildResult:
@@ -133,12 +53,32 @@ def build_site(config: Config, *, include_drafts: bool = False, full: bool = Fal
             gc.enable()
 
 
-def _build(config: Config, *, include_drafts: bool, full: bool) -> BuildResult:
-    from digest.site_pages import plan  # the page list imports this module's helpers
+def inputs_fingerprint(config: Config, include_drafts: bool) -> str:
+    """What the site is made from, by name, size and modification time: the issue files,
+    templates, feeds.yaml's settings and this version. Cheap (no file is read), so an
+    unchanged site is known without loading a single issue."""
+    digest = hashlib.sha256(f"{__version__}|{include_drafts}".encode())
+    digest.update(config.model_dump_json().encode())
+    folders = [config.issues_path, config.path(config.templates_dir), BUNDLED_TEMPLATES]
+    for folder in folders:
+        if not folder.is_dir():
+            continue
+        for path in sorted(folder.rglob("*")):
+            if path.is_file() and not path.name.startswith("."):
+                stat = path.stat()
+                digest.update(f"{path}|{stat.st_size}|{stat.st_mtime_ns}\n".encode())
+    return digest.hexdigest()
 
+
+def _build(config: Config, *, include_drafts: bool, full: bool) -> BuildResult:
     output = config.site_path
     output.parent.mkdir(parents=True, exist_ok=True)
+    _recover(output)
+    # The inputs as they are before the build: an issue edited meanwhile triggers a rebuild.
+    inputs = inputs_fingerprint(config, include_drafts)
     previous = None if full else Manifest.read(output)
+    if previous and previous.inputs == inputs and (output / "index.html").is_file():
+        return BuildResult(output, len(previous.pages), previous.issues, current=True)
     staging = Path(tempfile.mkdtemp(dir=output.parent, prefix=f".{output.name}.building-"))
     linking = None
     try:
@@ -157,7 +97,7 @@ def _build(config: Config, *, include_drafts: bool, full: bool) -> BuildResult:
         kept = previous
         if kept is not None and kept.settings != site.settings:
             kept = None  # templates, settings or code changed: every page may differ
-        manifest = Manifest(site.settings)
+        manifest = Manifest(site.settings, inputs=inputs, issues=len(shown))
         todo = []
         for page in site.pages:
             manifest.pages[page.path] = page.key
@@ -285,17 +225,52 @@ def _write_bytes_new(path: Path, data: bytes) -> None:
 
 
 def _swap_into_place(staging: Path, output: Path, *, pages: int) -> None:
-    """Replace `output` with the finished build; a crash leaves the old or the new, whole."""
+    """Replace `output` with the finished build. On Linux the two folders trade places in one
+    step (renameat2 RENAME_EXCHANGE), so there is never a moment without a site; elsewhere two
+    renames leave a gap of microseconds, and a crash inside it is repaired by the next build
+    (`_recover`)."""
     os.chmod(staging, 0o755)
     for leftover in output.parent.glob(f".{output.name}.old-*"):
         _remove(leftover, later=True)  # a retired build a killed process left behind
     if not output.exists():
         os.replace(staging, output)
         return
+    if exchange(staging, output):
+        _remove(staging, later=pages > DEFER_REMOVAL_PAGES)  # it holds the old build now
+        return
     retired = output.with_name(f".{output.name}.old-{os.getpid()}")
     os.replace(output, retired)
     os.replace(staging, output)
     _remove(retired, later=pages > DEFER_REMOVAL_PAGES)
+
+
+def exchange(a: Path, b: Path) -> bool:
+    """Swap two paths atomically with Linux's renameat2(RENAME_EXCHANGE); False where the
+    system or the filesystem cannot (then the caller renames twice). Raises OSError for any
+    other failure (a missing path, no permission)."""
+    if sys.platform != "linux":
+        return False
+    try:
+        renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
+    except AttributeError:  # a C library without it (glibc before 2.28, musl)
+        return False
+    at_cwd, rename_exchange = -100, 2  # AT_FDCWD and RENAME_EXCHANGE from <fcntl.h>
+    if renameat2(at_cwd, os.fsencode(a), at_cwd, os.fsencode(b), rename_exchange) == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in (errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP):
+        return False
+    raise OSError(code, os.strerror(code), str(b))
+
+
+def _recover(output: Path) -> None:
+    """A crash between the two renames of the fallback swap leaves no `output`, only its
+    retired copy: put that back before anything else."""
+    if output.exists():
+        return
+    retired = sorted(output.parent.glob(f".{output.name}.old-*"))
+    if retired:
+        os.replace(retired[-1], output)
 
 
 # Removing a retired tree of thousands of folders costs seconds of rmdir on a busy disk, and

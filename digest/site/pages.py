@@ -28,11 +28,13 @@ from zoneinfo import ZoneInfo
 from jinja2 import Environment
 
 import digest
-from digest import search, site_model
 from digest.config import Config
 from digest.issue import Issue
-from digest.render import SourceIssue, template_dirs
-from digest.site_manifest import fingerprint, hash_bytes, hash_tree
+from digest.site import model as site_model
+from digest.site import search
+from digest.site.cache import SourceIssue
+from digest.site.manifest import fingerprint, hash_bytes, hash_tree
+from digest.templates import template_dirs
 
 Context = Mapping[str, object] | Callable[[], Mapping[str, object]]
 # Bump when the page plan changes in a way templates cannot show (new context, new pages).
