@@ -10,9 +10,10 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 
-from digest import clock, newsletter, review
+from digest import clock, newsletter
 from digest import issue as issues
 from digest.config import Config
 from digest.draft import make_draft
@@ -22,7 +23,7 @@ from digest.http import HttpClient
 from digest.issue import Issue
 from digest.progress import NoProgress, Progress, ProgressSummarizer
 from digest.runs import DailyReport, remove_leftovers, run_lock, stage, write_run_record
-from digest.site import build_site
+from digest.site import BuildResult, build_site
 from digest.store import Store
 
 
@@ -106,28 +107,37 @@ def _run_stages(
             issue = _draft(config, store, day, report, progress)
 
         should_publish = config.auto_publish if publish is None else publish
-        if issue is not None and should_publish and issue.status != "published":
-            report.stage = "publish"
-            progress.stage("publish")
-            with stage(config, "publish"):
-                issue = review.publish(config, issue, require_approval=False)
-            report.published_now = True
+
+        def entering(name: str) -> None:
+            report.stage = name
+
+        delivered = deliver(
+            config,
+            store,
+            issue,
+            publish=should_publish,
+            require_approval=False,
+            send=send,
+            progress=progress,
+            on_stage=entering,
+        )
+        issue = delivered.issue
+        report.published_now = delivered.published_now
         if issue is not None:
             report.number, report.status, report.items = (
                 issue.number,
                 issue.status,
                 len(issue.items),
             )
-
-        report.stage = "build"
-        progress.stage("build")
-        with stage(config, "build"):
-            _build(config, report)
-
-        if send:
-            report.stage = "send"
-            with stage(config, "send"):
-                _send(config, store, issue, report, progress)
+        report.site_current = delivered.built.current
+        if not delivered.built.current:
+            report.pages, report.build_s = delivered.built.pages, delivered.build_seconds
+        if delivered.sent is not None:
+            sent = delivered.sent
+            report.sent_number = delivered.sent_number
+            report.sent, report.already_sent = len(sent.sent), len(sent.skipped)
+            # Held: refused before, or in doubt after a crash mid-message; the operator decides.
+            report.send_failed = {**sent.failed, **sent.held}
         report.stage = "done"
 
 
@@ -150,21 +160,74 @@ def _draft(
     return result.issue
 
 
-def _build(config: Config, report: DailyReport) -> None:
-    """Rebuild site/ unless nothing it is made from changed since the last complete build."""
+# publish → build → send ----------------------------------------------------------------------
+@dataclass
+class Delivery:
+    """What `deliver` did."""
+
+    issue: Issue | None
+    published_now: bool
+    built: BuildResult
+    build_seconds: float
+    sent: newsletter.SendReport | None  # None: email not set up, not asked, or nothing to send
+    sent_number: int | None = None
+
+
+def deliver(
+    config: Config,
+    store: Store,
+    issue: Issue | None,
+    *,
+    publish: bool = True,
+    require_approval: bool = True,
+    send: bool = True,
+    progress: Progress | None = None,
+    on_stage: Callable[[str], None] | None = None,
+    on_sent: Callable[[str], None] | None = None,
+) -> Delivery:
+    """Publish `issue` (when `publish` and it is not yet), rebuild the site, and email the
+    issue (when `send` and email is set up: email.subscribers and DIGEST_SMTP_HOST). With
+    nothing newly published, a send that a crash or an outage interrupted is finished instead.
+    The one route from a draft to readers: `digest daily` and `digest publish` both take it.
+
+    `on_stage(name)` is told "publish", "build" and "send" as each begins. Raises DigestError
+    from the stage that failed (an unapproved draft, a full disk: messages name the fix)."""
+    progress = progress or NoProgress()
+    on_stage = on_stage or (lambda name: None)
+    published_now = False
+    if issue is not None and publish and issue.status != "published":
+        on_stage("publish")
+        progress.stage("publish")
+        with stage(config, "publish"):
+            issue = issues.publish(config, issue, require_approval=require_approval)
+        published_now = True
+    on_stage("build")
+    progress.stage("build")
     started = time.monotonic()
-    built = build_site(config)
-    report.site_current = built.current
-    if not built.current:
-        report.pages, report.build_s = built.pages, time.monotonic() - started
+    with stage(config, "build"):
+        built = build_site(config)
+    result = Delivery(issue, published_now, built, time.monotonic() - started, None)
+    if send and email_ready(config):
+        on_stage("send")
+        with stage(config, "send"):
+            _send(config, store, result, progress, on_sent)
+    return result
+
+
+def email_ready(config: Config) -> bool:
+    """Whether email is set up: a subscriber list in feeds.yaml and an SMTP host."""
+    return bool(config.email.subscribers and os.environ.get("DIGEST_SMTP_HOST"))
 
 
 def _send(
-    config: Config, store: Store, issue: Issue | None, report: DailyReport, progress: Progress
+    config: Config,
+    store: Store,
+    result: Delivery,
+    progress: Progress,
+    on_sent: Callable[[str], None] | None,
 ) -> None:
-    if not config.email.subscribers or not os.environ.get("DIGEST_SMTP_HOST"):
-        return  # email not set up: daily still makes the issue and the site
     subscribers = newsletter.load_subscribers(config)
+    issue = result.issue
     target = issue if issue is not None and issue.status == "published" else None
     if target is None:
         target = _interrupted_send(config, store, subscribers)
@@ -172,13 +235,14 @@ def _send(
         return
     settings = newsletter.SmtpSettings.from_env()
     progress.stage("send", len(subscribers))
-    sent = newsletter.send(
-        config, target, store, subscribers, settings, on_sent=lambda _: progress.advance()
-    )
-    report.sent_number = target.number
-    report.sent, report.already_sent = len(sent.sent), len(sent.skipped)
-    # Held: refused before, or in doubt after a crash mid-message; the operator decides.
-    report.send_failed = {**sent.failed, **sent.held}
+
+    def sent_one(address: str) -> None:
+        progress.advance()
+        if on_sent:
+            on_sent(address)
+
+    result.sent = newsletter.send(config, target, store, subscribers, settings, on_sent=sent_one)
+    result.sent_number = target.number
 
 
 def _interrupted_send(

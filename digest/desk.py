@@ -12,26 +12,24 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
-from html.parser import HTMLParser
 from urllib.parse import urlsplit
 
 from digest import clock
 from digest import issue as issues
 from digest.config import Config
-from digest.draft import fill_brief
-from digest.errors import EXIT_USAGE, DigestError, FetchError, NothingNew
+from digest.draft import fill_brief, select_for
+from digest.errors import EXIT_USAGE, DigestError, NothingNew
 from digest.fetch.normalize import canonical_id, canonical_url
+from digest.fetch.page import read_page
 from digest.glossary import find_term
 from digest.http import HttpClient
 from digest.issue import Issue, IssueItem, Section
 from digest.models import Brief, Item
-from digest.select import Candidate, select
+from digest.select import Candidate
 from digest.store import Store
 from digest.summarize import Summarizer, cache_version, make_summarizer, summarize_cached
 
 EDITOR_SOURCE = "editor"  # source id of an item the editor added by hand
-PAGE_TIMEOUT_S = 10.0  # `review add` waits this long for a page; the item is added anyway
-MAX_DESCRIPTION = 2000
 
 
 class ReviewError(DigestError):
@@ -266,10 +264,7 @@ def _keep_reserve(config: Config, draft: Issue, r: int) -> IssueItem:
 
 def reserves(config: Config, store: Store, draft: Issue) -> list[Candidate]:
     """What selection leaves out of this draft, best first: the editor's R1, R2…"""
-    all_issues = issues.load_all(config.issues_path)
-    taken = {i for other in all_issues if other.date != draft.date for i in other.claimed_ids}
-    in_draft = {s.id: len(s.items) for s in draft.sections}
-    selection = select(config, store.items(), draft.date, taken | draft.claimed_ids, in_draft)
+    selection = select_for(config, store, draft.date, issues.load_all(config.issues_path))
     left_out = [c for chosen in selection.chosen.values() for c in chosen] + selection.reserves
     return sorted(left_out, key=lambda c: (-c.score, c.item.id))
 
@@ -464,106 +459,6 @@ def suggest_keywords(config: Config, draft: Issue, limit: int = 12) -> list[str]
     have = {k.casefold() for k in draft.keywords}
     ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
     return [word for word, _ in ranked if word.casefold() not in have][:limit]
-
-
-# publishing ------------------------------------------------------------------------------------
-def publish(config: Config, draft: Issue, *, require_approval: bool = True) -> Issue:
-    """Freeze a draft as the next numbered issue. Publishing a published issue changes nothing."""
-    if draft.status == "published":
-        return draft
-    if require_approval and draft.status != "approved":
-        raise DigestError(
-            f"the draft for {draft.date.isoformat()} is not approved — review it, then run "
-            "`digest review approve` (or `digest publish --force`, or auto_publish: true)"
-        )
-    all_issues = issues.load_all(config.issues_path)
-    later = [i for i in issues.published(all_issues) if i.date > draft.date]
-    if later:
-        raise DigestError(
-            f"제 {later[0].number:04d}호 ({later[0].date}) is already published after this "
-            f"draft's date {draft.date} — issues are numbered in date order; publish drafts "
-            "oldest first or delete this one"
-        )
-    number = issues.next_number(all_issues)
-    clash = next((i for i in all_issues if i.number == number and i.date != draft.date), None)
-    if clash:
-        # An unpublished draft holds the number: it moves past every existing number.
-        clash.number = issues.draft_number(all_issues)
-        issues.save(clash, config.issues_path)
-    draft.number = number
-    draft.status = "published"
-    draft.published_at = clock.now(config.timezone).isoformat(timespec="seconds")
-    for item in draft.items:
-        item.new = False
-    issues.save(draft, config.issues_path)
-    return draft
-
-
-# reading a page for `add` ----------------------------------------------------------------------
-@dataclass
-class Page:
-    title: str = ""
-    description: str = ""
-
-
-class _PageMeta(HTMLParser):
-    """<title>, og:title, and the description meta tags of an HTML page."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.meta: dict[str, str] = {}
-        self.title: list[str] = []
-        self._in_title = False
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        values = {k.lower(): v or "" for k, v in attrs}
-        if tag == "title":
-            self._in_title = True
-        elif tag == "meta":
-            name = (values.get("property") or values.get("name") or "").lower()
-            if name and "content" in values:
-                self.meta.setdefault(name, values["content"])
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "title":
-            self._in_title = False
-
-    def handle_data(self, data: str) -> None:
-        if self._in_title:
-            self.title.append(data)
-
-
-def parse_page(html: str) -> Page:
-    parser = _PageMeta()
-    parser.feed(html)
-    parser.close()
-    meta = parser.meta
-    title = meta.get("og:title") or meta.get("twitter:title") or "".join(parser.title)
-    description = (
-        meta.get("og:description")
-        or meta.get("description")
-        or meta.get("twitter:description")
-        or ""
-    )
-    return Page(" ".join(title.split()), " ".join(description.split())[:MAX_DESCRIPTION])
-
-
-def read_page(url: str, http: HttpClient | None = None) -> tuple[Page, str]:
-    """The page's title and description, or an empty Page and why it could not be read."""
-    client = http or HttpClient(timeout=PAGE_TIMEOUT_S, retries=0)
-    try:
-        response = client.get(url)
-    except FetchError as exc:
-        return Page(), f"could not read {url} ({exc}); added with the title you gave or the URL"
-    kind = response.headers.get("content-type", "")
-    if kind and "html" not in kind:
-        return Page(), f"{url} is {kind.split(';')[0]}, not a web page; no description read"
-    charset = re.search(r"charset=([\w-]+)", kind)
-    try:
-        text = response.body.decode(charset.group(1) if charset else "utf-8", errors="replace")
-    except LookupError:
-        text = response.body.decode("utf-8", errors="replace")
-    return parse_page(text), ""
 
 
 # helpers ---------------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from digest.config import Config
 from digest.errors import NothingNew
 from digest.issue import Issue, IssueItem
 from digest.models import Brief, Item
-from digest.select import select
+from digest.select import Selection, select
 from digest.store import Store
 from digest.summarize import Summarizer, cache_version, make_summarizer, summarize_cached
 
@@ -30,22 +30,52 @@ class DraftResult:
     filled: int = 0  # items already in the draft whose empty brief this run wrote
 
 
+@dataclass(frozen=True)
+class Claims:
+    """What the issue of one date has taken, as selection must see it."""
+
+    elsewhere: frozenset[str]  # ids in another date's issue, kept or dropped: never news twice
+    drafted: frozenset[str]  # ids this date's draft holds or its editor dropped
+    in_draft: dict[str, int]  # per section: items the draft holds plus items dropped from it
+
+
+def claims(all_issues: list[Issue], day: date) -> Claims:
+    """THE rule for what a day's draft has taken, used by the draft, by `draft --explain` and
+    by the editor's reserves. A dropped item still counts against its section's cap: a drop is
+    a decision, not a gap for the next-best item to fill."""
+    elsewhere = frozenset(i for other in all_issues if other.date != day for i in other.claimed_ids)
+    draft = issues.for_date(all_issues, day)
+    if draft is None:
+        return Claims(elsewhere, frozenset(), {})
+    in_draft = {s.id: len(s.items) for s in draft.sections}
+    for dropped in draft.dropped:
+        if dropped.dropped_from:
+            in_draft[dropped.dropped_from] = in_draft.get(dropped.dropped_from, 0) + 1
+    return Claims(elsewhere, frozenset(draft.claimed_ids), in_draft)
+
+
+def select_for(config: Config, store: Store, day: date, all_issues: list[Issue]) -> Selection:
+    """Selection for `day` under `claims`: what a draft of that date would add now."""
+    taken = claims(all_issues, day)
+    return select(config, store.items(), day, set(taken.elsewhere), taken.in_draft, taken.drafted)
+
+
 def make_draft(
     config: Config, store: Store, day: date, summarizer: Summarizer | None = None
 ) -> DraftResult:
+    """Select and summarize the items of `day` (a date in feeds.yaml's timezone) into its
+    draft: a new issue file with the next free number, or the existing draft, to which only
+    new items are appended (flagged 새 항목) and empty briefs filled. An approved or published
+    issue is left alone. Returns what was done.
+
+    Raises NothingNew when there is no draft for `day` and nothing to put in one; DigestError
+    from the summarizer (a model that cannot load) or the store."""
     all_issues = issues.load_all(config.issues_path)
     existing = issues.for_date(all_issues, day)
     if existing and existing.status != "draft":
         return DraftResult(existing, 0, 0, False)  # approved or published: frozen
-    taken = {i for other in all_issues if other is not existing for i in other.claimed_ids}
     current = existing or Issue(number=issues.draft_number(all_issues), date=day, name=config.title)
-    # A dropped item still counts against its section's cap: a drop is a decision, not a gap
-    # for the next-best item to fill.
-    in_draft = {s.id: len(s.items) for s in current.sections}
-    for dropped in current.dropped:
-        if dropped.dropped_from:
-            in_draft[dropped.dropped_from] = in_draft.get(dropped.dropped_from, 0) + 1
-    selection = select(config, store.items(), day, taken | current.claimed_ids, in_draft)
+    selection = select_for(config, store, day, all_issues)
     new_items = [item for section in config.sections for item in selection.items(section.id)]
     unfilled = _unfilled(current, store)
     if not new_items and not unfilled:

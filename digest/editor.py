@@ -22,9 +22,7 @@ from typing import NoReturn, TypeVar
 from digest import clock
 from digest import issue as issues
 from digest.config import Config
-from digest.errors import EXIT_USAGE, DigestError
-from digest.issue import Issue, IssueItem
-from digest.review import (
+from digest.desk import (
     Ref,
     ReviewError,
     find_editable,
@@ -32,6 +30,8 @@ from digest.review import (
     numbered,
     resolve_live,
 )
+from digest.errors import EXIT_USAGE, DigestError
+from digest.issue import Issue, IssueItem
 from digest.store import atomic_write
 
 T = TypeVar("T")

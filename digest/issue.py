@@ -49,7 +49,9 @@ from typing import Any
 
 import yaml
 
-from digest.errors import IssueFileError
+from digest import clock
+from digest.config import Config
+from digest.errors import DigestError, IssueFileError
 from digest.models import Brief, Item
 from digest.store import atomic_write
 
@@ -493,3 +495,41 @@ def ensure_section(issue: Issue, section_id: str, title: str, order: list[str]) 
 
 def with_status(issue: Issue, status: str, **changes: Any) -> Issue:
     return replace(issue, status=status, **changes)
+
+
+# publishing ------------------------------------------------------------------------------------
+def publish(config: Config, draft: Issue, *, require_approval: bool = True) -> Issue:
+    """Freeze `draft` as the next numbered issue (one more than the last published; a draft
+    holding that number moves past every number) and write it; returns it. Publishing a
+    published issue changes nothing.
+
+    Raises DigestError when the draft is not approved and `require_approval`, or when a later
+    date is already published (numbers follow dates)."""
+    if draft.status == "published":
+        return draft
+    if require_approval and draft.status != "approved":
+        raise DigestError(
+            f"the draft for {draft.date.isoformat()} is not approved — review it, then run "
+            "`digest review approve` (or `digest publish --force`, or auto_publish: true)"
+        )
+    all_issues = load_all(config.issues_path)
+    later = [i for i in published(all_issues) if i.date > draft.date]
+    if later:
+        raise DigestError(
+            f"제 {later[0].number:04d}호 ({later[0].date}) is already published after this "
+            f"draft's date {draft.date} — issues are numbered in date order; publish drafts "
+            "oldest first or delete this one"
+        )
+    number = next_number(all_issues)
+    clash = next((i for i in all_issues if i.number == number and i.date != draft.date), None)
+    if clash:
+        # An unpublished draft holds the number: it moves past every existing number.
+        clash.number = draft_number(all_issues)
+        save(clash, config.issues_path)
+    draft.number = number
+    draft.status = "published"
+    draft.published_at = clock.now(config.timezone).isoformat(timespec="seconds")
+    for item in draft.items:
+        item.new = False
+    save(draft, config.issues_path)
+    return draft

@@ -166,12 +166,15 @@ def _ineligible(
     source: SourceConfig | None,
     relevance: float,
     taken: set[str],
+    drafted: set[str],
     sections: set[str],
     day_end: datetime,
     day_start: datetime | None,
     window: int | None,
 ) -> str | None:
     """Why an item cannot be in this issue, or None."""
+    if keys(item) & drafted:
+        return "in this day's draft already (kept or dropped)"
     shown = keys(item) & taken
     if shown:
         if str(item.extra.get("announce_type", "")).startswith("replace"):
@@ -202,12 +205,14 @@ def select(
     day: date,
     taken: set[str],
     already_in_draft: dict[str, int] | None = None,
+    drafted: frozenset[str] = frozenset(),
 ) -> Selection:
-    """Items for each section of the issue of `day`, best first, within the section's cap.
+    """Items for each section of the issue of `day` (a date in feeds.yaml's timezone), best
+    first, within the section's cap; the rest as reserves, and every ineligible item with why.
 
-    `taken` holds ids that appear in any other issue (they are not news twice);
-    `already_in_draft` counts what a draft for this day already holds per section.
-    """
+    `taken` holds ids that appear in any other issue (they are not news twice); `drafted` the
+    ids this day's draft already holds or dropped; `already_in_draft` counts what the draft
+    holds per section (see `draft.claims`, the one rule that fills all three)."""
     tz = ZoneInfo(config.timezone)
     day_end = datetime.combine(day + timedelta(days=1), time(), tzinfo=tz)
     window = config.select.window_days
@@ -215,6 +220,7 @@ def select(
     already_in_draft = already_in_draft or {}
     sources = {source.id: source for _, source in config.sources}
     taken_keys = set(taken) | {canonical_url(t) for t in taken if t.startswith("http")}
+    drafted_keys = set(drafted) | {canonical_url(t) for t in drafted if t.startswith("http")}
     selection = Selection(chosen={s.id: [] for s in config.sections})
     eligible: list[Item] = []
     for item in candidates:
@@ -224,6 +230,7 @@ def select(
             sources.get(item.source_id),
             relevance,
             taken_keys,
+            drafted_keys,
             set(selection.chosen),
             day_end,
             day_start,

@@ -8,8 +8,8 @@ from datetime import date
 import yaml
 from conftest import CliResult, Newsroom
 
+from digest import desk as review
 from digest import issue as issues
-from digest import review
 from digest.config import load_config
 from digest.draft import make_draft
 from digest.models import Brief, Item

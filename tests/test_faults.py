@@ -253,7 +253,7 @@ def test_killed_during_fetch(run_cli: Any, newsroom: Newsroom, inbox: Inbox) -> 
     ("stage", "pause"),
     [
         ("summarize", "digest.summarize.extractive:ExtractiveSummarizer.summarize:0"),
-        ("publish", "digest.review:issues.save:1"),
+        ("publish", "digest.issue:save:1"),
         ("build", "digest.site.build:_write_new:2"),
     ],
 )

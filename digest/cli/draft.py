@@ -18,10 +18,10 @@ from digest.cli.common import (
     progress_bars,
 )
 from digest.config import Config
-from digest.draft import make_draft
+from digest.draft import make_draft, select_for
 from digest.errors import EXIT_NOTHING_NEW
 from digest.progress import NoProgress, ProgressSummarizer
-from digest.select import Candidate, Selection, select
+from digest.select import Candidate, Selection
 from digest.store import Store
 
 
@@ -79,11 +79,9 @@ def draft(app: AppState, day: str | None, explain: bool = False, as_json: bool =
 
 
 def _selection(config: Config, day: date) -> Selection:
-    """Selection for the day as a fresh draft would see it: other issues' items are taken."""
-    all_issues = issues.load_all(config.issues_path)
-    taken = {i for other in all_issues if other.date != day for i in other.claimed_ids}
+    """Selection for the day as its draft sees it (`draft.claims`, the one rule)."""
     with Store(config.state_path) as store:
-        return select(config, store.items(), day, taken)
+        return select_for(config, store, day, issues.load_all(config.issues_path))
 
 
 def explanation(selection: Selection, day: date) -> dict[str, object]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import os
+import time
 from collections.abc import Callable
 from datetime import date
 from typing import Any, TypeVar
@@ -10,8 +10,7 @@ from typing import Any, TypeVar
 import click
 from rich.text import Text
 
-from digest import editor
-from digest import review as desk
+from digest import desk, editor
 from digest.cli.common import (
     CONTEXT,
     EXIT_CODES_HELP,
@@ -22,9 +21,9 @@ from digest.cli.common import (
     parse_day,
     pass_app,
 )
+from digest.desk import Listing, Ref
 from digest.errors import EXIT_NOTHING_NEW
 from digest.issue import FIELD_LABELS, NEEDS_REVIEW, UNREVIEWED, IssueItem
-from digest.review import Listing, Ref
 
 F = TypeVar("F", bound=Callable[..., Any])
 # What needs a human stands out on a terminal (rich drops the styles elsewhere).
@@ -535,7 +534,9 @@ def publish(app: AppState, day: str | None, force: bool, send: bool) -> int:
 
 
 def _publish(app: AppState, day: str | None, force: bool, send: bool) -> int:
-    from digest.site import build_site
+    from digest.cli.send import report_sent
+    from digest.daily import deliver, email_ready
+    from digest.store import Store
 
     config = app.config
     draft = desk.find_draft(config, parse_day(config, day) if day else None)
@@ -546,17 +547,24 @@ def _publish(app: AppState, day: str | None, force: bool, send: bool) -> int:
         raise desk.ReviewError(
             f"the draft for {draft.date} has no items — add one with `digest review add URL`"
         )
-    issue = desk.publish(config, draft, require_approval=not force)
-    built = build_site(config)
+    started = time.monotonic()
+    with Store(config.state_path) as store:
+        done = deliver(
+            config,
+            store,
+            draft,
+            require_approval=not force,
+            send=send,
+            on_sent=lambda address: app.detail(f"✓ {address}"),
+        )
+    issue, built = done.issue, done.built
+    assert issue is not None
     app.say(f"{issue.title}: published — {issue.path}, site {built.pages} pages in {built.output}")
-    if not send:
-        return 0
-    if not config.email.subscribers or not os.environ.get("DIGEST_SMTP_HOST"):
+    if send and not email_ready(config):
         app.say("email is not set up (email.subscribers, DIGEST_SMTP_HOST): not sent")
+    if done.sent is None:
         return 0
-    from digest.cli.send import send_issue
-
-    return send_issue(app, issue, dry_run=False, resend=False, to=None, out=None)
+    return report_sent(app, issue, done.sent, time.monotonic() - started)
 
 
 COMMANDS = [review, publish]

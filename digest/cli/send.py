@@ -171,6 +171,12 @@ def _send(
             resend=resend,
             on_sent=lambda address: app.detail(f"✓ {address}"),
         )
+    return report_sent(app, issue, report, time.monotonic() - started)
+
+
+def report_sent(app: AppState, issue: Issue, report: newsletter.SendReport, seconds: float) -> int:
+    """What a send did, on stderr; the exit code: 1 when an address failed, 3 when nobody new
+    was sent to."""
     for address, reason in report.failed.items():
         app.say(f"✗ {address}: {reason}")
     for address, reason in report.held.items():
@@ -181,8 +187,7 @@ def _send(
         app.detail(f"{report.shortened} items shortened to fit email.max_html_bytes")
     app.say(
         f"{issue.title}: {len(report.sent)} sent, {len(report.skipped)} already sent, "
-        f"{len(report.failed)} failed, {len(report.held)} held, "
-        f"{time.monotonic() - started:.1f} s"
+        f"{len(report.failed)} failed, {len(report.held)} held, {seconds:.1f} s"
     )
     if report.failed:
         return EXIT_FAILED
