@@ -30,6 +30,7 @@ class FetchError(DigestError):
         self.url = url
         self.status = status
         self.headers: dict[str, str] = {}  # response headers, when a server answered
+        self.detail = ""  # the start of an error answer's body, for messages
 
 
 class TransientFetchError(FetchError):

@@ -11,6 +11,7 @@ import time
 import urllib.error
 import urllib.request
 import zlib
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -29,6 +30,10 @@ MAX_RETRY_AFTER_S = 60.0
 # A body that trickles in is a failure too: the socket timeout alone resets on every byte.
 TOTAL_TIMEOUT_S = 60.0
 CHUNK_BYTES = 64 * 1024
+# Minimum seconds between two requests to one host, whatever the caller. arXiv's API terms:
+# "make no more than one request every three seconds, and limit requests to a single connection"
+# (https://info.arxiv.org/help/api/tou.html).
+POLITENESS = {"export.arxiv.org": 3.0}
 
 
 @dataclass(frozen=True)
@@ -69,11 +74,14 @@ class HttpClient:
     backoff_s: float = 1.0
     # Whole-request deadline (connect + headers + body), whatever the server's pace.
     total_timeout: float = TOTAL_TIMEOUT_S
-    # Minimum seconds between two requests to one host. arXiv's terms ask for 3 s.
-    host_spacing: dict[str, float] = field(default_factory=lambda: {"export.arxiv.org": 3.0})
+    # Minimum seconds between two requests to one host (POLITENESS by default).
+    host_spacing: dict[str, float] = field(default_factory=lambda: dict(POLITENESS))
     _last_request: dict[str, float] = field(default_factory=dict, repr=False)
     # Hosts that said "no requests left until …" (X-Ratelimit-Remaining: 0 and -Reset).
     _not_before: dict[str, float] = field(default_factory=dict, repr=False)
+    # One request at a time per host (feeds, arXiv's one connection); a model server that
+    # serves several requests at once sets this False.
+    serial_hosts: bool = True
     _host_locks: dict[str, threading.Lock] = field(default_factory=dict, repr=False)
     _locks_guard: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -109,7 +117,7 @@ class HttpClient:
     def _get_once(self, url: str, headers: dict[str, str], data: bytes | None) -> Response:
         # Politeness is owed to the host, whatever the port or the case of the name.
         host = (urlsplit(url).hostname or "").lower()
-        with self._host_lock(host):  # one connection per host at a time
+        with self._host_lock(host) if self.serial_hosts else nullcontext():
             self._wait_for_turn(host)
             try:
                 response = self._open(url, headers, data)
@@ -187,6 +195,7 @@ class HttpClient:
                 raise error from None
             failure = FetchError(message, url=url, status=exc.code)
             failure.headers = error_headers
+            failure.detail = _error_detail(exc)
             raise failure from None
         except _SchemeRedirect as exc:
             raise FetchError(
@@ -200,6 +209,14 @@ class HttpClient:
             if isinstance(reason, TimeoutError | ConnectionError):
                 raise TransientFetchError(f"network error: {reason}", url=url) from None
             raise FetchError(f"cannot reach {url}: {reason}", url=url) from None
+
+
+def _error_detail(exc: urllib.error.HTTPError) -> str:
+    """The start of an error answer's body (an API's reason), one line, for the message."""
+    try:
+        return " ".join(exc.read(500).decode("utf-8", "replace").split())[:200]
+    except (OSError, ValueError):
+        return ""
 
 
 def _read_capped(raw: Any, url: str, limit: int, deadline: float) -> bytes:

@@ -1,4 +1,4 @@
-"""The arxiv fetcher (the `arxiv` package over requests) against a local stand-in for the API."""
+"""The arxiv fetcher (our HTTP client, feedparser) against a local stand-in for the API."""
 
 from __future__ import annotations
 
@@ -7,19 +7,13 @@ from datetime import UTC, datetime
 from urllib.parse import parse_qs
 
 import pytest
-from feeds_helpers import ARXIV_API, ARXIV_API_LEGACY, fast_client, feed, source
+from feeds_helpers import ARXIV_API, ARXIV_API_LEGACY, FEEDS, fast_client, feed, source
 from pytest_httpserver import HTTPServer
 
 from digest import __version__
 from digest.errors import FetchError
 from digest.fetch import arxiv as arxiv_fetch
 from digest.fetch import rss
-
-
-@pytest.fixture(autouse=True)
-def _quick_client(monkeypatch: pytest.MonkeyPatch) -> None:
-    """arXiv's 3 s between requests is for arXiv, not for a local test server."""
-    monkeypatch.setattr(arxiv_fetch, "DELAY_SECONDS", 0.01)
 
 
 def _api(httpserver: HTTPServer, body: bytes, status: int = 200) -> str:
@@ -109,25 +103,46 @@ def test_missing_query_names_the_fix(httpserver: HTTPServer) -> None:
     assert httpserver.log == []
 
 
-def test_http_500_is_a_fetch_error_after_the_retries(
-    httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(arxiv_fetch, "RETRIES", 1)
+def test_http_500_is_a_fetch_error_after_the_retries(httpserver: HTTPServer) -> None:
     url = _api(httpserver, b"oops", status=500)
     src = source(url, type="arxiv", query="cat:cs.LG", max_results=20)
     with pytest.raises(FetchError, match="arXiv API answered HTTP 500") as error:
-        arxiv_fetch.fetch(src, "arxiv", fast_client(), None)
+        arxiv_fetch.fetch(src, "arxiv", fast_client(retries=1), None)
     assert error.value.url == url
     assert len(httpserver.log) == 2  # the first try and one retry
 
 
-def test_unreachable_api_is_a_fetch_error(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(arxiv_fetch, "RETRIES", 0)
+def test_unreachable_api_is_a_fetch_error() -> None:
     with socket.socket() as sock:  # a port nobody listens on
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     src = source(f"http://127.0.0.1:{port}/api/query", type="arxiv", query="cat:cs.LG")
     with pytest.raises(FetchError, match="cannot reach arXiv API"):
+        arxiv_fetch.fetch(src, "arxiv", fast_client(retries=0), None)
+
+
+def test_a_malformed_query_is_named_not_a_quiet_day(httpserver: HTTPServer) -> None:
+    body = (FEEDS / "../hostile/arxiv-api-error-entry.xml").resolve().read_bytes()
+    src = source(_api(httpserver, body), type="arxiv", query="cat:cs.LG AND (", max_results=5)
+    with pytest.raises(FetchError, match=r"arXiv API says: .* fix the source.s query"):
+        arxiv_fetch.fetch(src, "arxiv", fast_client(), None)
+
+
+def test_an_html_page_is_not_a_feed(httpserver: HTTPServer) -> None:
+    src = source(_api(httpserver, b"<html><body>Oops</body></html>"), type="arxiv", query="x")
+    with pytest.raises(FetchError, match="not an Atom feed"):
+        arxiv_fetch.fetch(src, "arxiv", fast_client(), None)
+
+
+def test_the_api_route_keeps_the_clients_size_cap(httpserver: HTTPServer) -> None:
+    src = source(_api(httpserver, feed(ARXIV_API)), type="arxiv", query="cat:cs.LG")
+    with pytest.raises(FetchError, match="body larger than 1,000 bytes"):
+        arxiv_fetch.fetch(src, "arxiv", fast_client(max_bytes=1000), None)
+
+
+def test_a_local_file_says_how_to_read_a_capture() -> None:
+    src = source("file:///tmp/arxiv.xml", id="saved", type="arxiv", query="cat:cs.LG")
+    with pytest.raises(FetchError, match="make it a plain `type: rss` source"):
         arxiv_fetch.fetch(src, "arxiv", fast_client(), None)
 
 

@@ -90,16 +90,8 @@ def test_the_corpus_is_big_enough_and_self_describing() -> None:
         assert fields["source"] in ("rss", "reddit", "arxiv"), name
 
 
-@pytest.fixture
-def no_arxiv_delay(monkeypatch: pytest.MonkeyPatch) -> None:
-    """arXiv's 3 s spacing is tested in test_fetch_arxiv; here it would only make us wait."""
-    monkeypatch.setattr("digest.fetch.arxiv.DELAY_SECONDS", 0.0)
-
-
 @pytest.mark.parametrize("name", CASES)
-def test_hostile_case(
-    name: str, httpserver: HTTPServer, tmp_path: Path, no_arxiv_delay: None
-) -> None:
+def test_hostile_case(name: str, httpserver: HTTPServer, tmp_path: Path) -> None:
     fields = header(name)
     kind = "application/json" if name.endswith(".json") else "application/xml"
     httpserver.expect_request(f"/h/{name}").respond_with_data(body(name, fields), content_type=kind)

@@ -1,4 +1,10 @@
-"""arXiv through the `arxiv` package (its API), newest submissions first.
+"""arXiv through its API (https://info.arxiv.org/help/api/), newest submissions first.
+
+The request goes through the one HTTP client (`digest.http`): its User-Agent, size caps before and
+after decompression, whole-request deadline, retries and politeness table (arXiv's terms ask for
+one request every three seconds, on one connection: `http.POLITENESS`). The answer is the API's
+Atom feed, read with feedparser, the parser the `arxiv` package itself uses; owning these few
+lines instead of patching that package's private session keeps every network rule in one place.
 
 `source.url` is the API endpoint (https://export.arxiv.org/api/query by default), so a mirror
 or a local test server can stand in. The RSS form (https://rss.arxiv.org/rss/cs.LG) is
@@ -8,13 +14,11 @@ or a local test server can stand in. The RSS form (https://rss.arxiv.org/rss/cs.
 from __future__ import annotations
 
 import re
-import threading
-import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urlencode
 
-import arxiv
-import requests
+import feedparser
 
 from digest.config import SourceConfig
 from digest.errors import FetchError
@@ -24,38 +28,15 @@ from digest.http import HttpClient
 from digest.models import Item
 from digest.store import FetchState
 
-# arXiv's API terms: no more than one request every three seconds, on one connection.
-DELAY_SECONDS = 3.0
-RETRIES = 2
-_ONE_AT_A_TIME = threading.Lock()
-_last_done: list[float | None] = [None]  # when the last arXiv source finished, any thread
-
-
-class _Session(requests.Session):
-    """The arxiv package passes its own User-Agent and no timeout on every request: ours win."""
-
-    def __init__(self, user_agent: str, timeout: float) -> None:
-        super().__init__()
-        self.user_agent = user_agent
-        self.timeout = timeout
-
-    def request(self, method: str, url: Any, *args: Any, **kwargs: Any) -> requests.Response:
-        kwargs["headers"] = {**(kwargs.get("headers") or {}), "user-agent": self.user_agent}
-        kwargs.setdefault("timeout", self.timeout)
-        response = super().request(method, url, *args, **kwargs)
-        if response.ok and b"<feed" not in response.content[:4096]:
-            # The arxiv package would read an HTML error page as "no results": say what it is.
-            raise FetchError(
-                f"arXiv API answered HTTP {response.status_code} with something that is not an "
-                "Atom feed — check the source's url points at export.arxiv.org/api/query",
-                url=str(url),
-            )
-        return response
-
 
 def fetch(
     source: SourceConfig, section_id: str, http: HttpClient, state: FetchState | None
 ) -> Fetched:
+    """The papers `source.query` finds, newest first, within the source's window.
+
+    Raises FetchError when the query is missing, the API cannot be reached or answers an error
+    (HTTP, an error entry for a malformed query, or a page that is not an Atom feed). An empty
+    answer (arXiv announces nothing on weekends) is no items, not an error."""
     if source.mode == "rss":  # rss.arxiv.org/rss/<cats>: announce types come with the feed
         return rss.fetch(source, section_id, http, state)
     if not source.query:
@@ -63,40 +44,57 @@ def fetch(
             f"source {source.id!r} has no query — add e.g. query: 'cat:cs.LG OR cat:cs.AI'",
             url=source.url,
         )
-    with _ONE_AT_A_TIME:  # every arXiv source shares arXiv's one connection and its 3 s
-        if _last_done[0] is not None:
-            wait = DELAY_SECONDS - (time.monotonic() - _last_done[0])
-            if wait > 0:
-                time.sleep(wait)
-        return _search(source, section_id, http)
-
-
-def _search(source: SourceConfig, section_id: str, http: HttpClient) -> Fetched:
-    client = arxiv.Client(
-        page_size=source.max_results, delay_seconds=DELAY_SECONDS, num_retries=RETRIES
-    )
-    client.query_url_format = source.url.split("?")[0] + "?{}"
-    client._session = _Session(http.user_agent, http.timeout)
-    search = arxiv.Search(
-        query=bounded_query(source.query, source.window_days, datetime.now(UTC)),
-        max_results=source.max_results,
-        sort_by=arxiv.SortCriterion.SubmittedDate,
-        sort_order=arxiv.SortOrder.Descending,
-    )
+    url = query_url(source, datetime.now(UTC))
+    if source.url.startswith("file:"):
+        raise FetchError(
+            f"source {source.id!r}: the arXiv API is a web service, not a file — to read a saved "
+            "capture, make it a plain `type: rss` source (it reads API captures too)",
+            url=source.url,
+        )
     try:
-        results = list(client.results(search))
-    except arxiv.HTTPError as exc:
-        raise FetchError(f"arXiv API answered HTTP {exc.status}", url=source.url) from None
-    except arxiv.UnexpectedEmptyPageError:
-        results = []  # arXiv announces nothing on weekends: nothing new, not an error
-    except requests.RequestException as exc:
+        response = http.get(url)
+    except FetchError as exc:
+        if exc.status:
+            raise FetchError(f"arXiv API answered HTTP {exc.status}", url=source.url) from None
         raise FetchError(f"cannot reach arXiv API: {exc}", url=source.url) from None
-    finally:
-        _last_done[0] = time.monotonic()
+    return Fetched(parse(response.body, source, section_id))
+
+
+def query_url(source: SourceConfig, now: datetime) -> str:
+    """The API request: the query bounded by the window, newest submissions first."""
+    params = {
+        "search_query": bounded_query(source.query, source.window_days, now),
+        "start": 0,
+        "max_results": source.max_results,
+        "sortBy": "submittedDate",
+        "sortOrder": "descending",
+    }
+    return f"{source.url.split('?')[0]}?{urlencode(params)}"
+
+
+def parse(body: bytes, source: SourceConfig, section_id: str) -> list[Item]:
+    """Items of an API answer (current or legacy format). Raises FetchError for an error entry
+    (a malformed query comes back as one, with HTTP 200) or a body that is not an Atom feed."""
+    if b"<feed" not in body[:4096]:
+        raise FetchError(
+            "arXiv API answered with something that is not an Atom feed — check the source's "
+            "url points at export.arxiv.org/api/query",
+            url=source.url,
+        )
+    parsed: Any = feedparser.parse(body)
     categories = set(re.findall(r"cat:([\w.-]+)", source.query))
-    # A malformed query comes back as one "error" entry, not as an HTTP error.
-    papers = [r for r in results if "/api/errors" not in r.entry_id]
-    return Fetched([_item(r, source, section_id, categories) for r in papers])
+    items = []
+    for entry in parsed.entries:
+        if "/api/errors" in str(entry.get("id", "")):
+            raise FetchError(
+                f"arXiv API says: {' '.join(str(entry.get('summary', '')).split())} — fix the "
+                "source's query",
+                url=source.url,
+            )
+        item = _item(entry, source, section_id, categories)
+        if item is not None:
+            items.append(item)
+    return items
 
 
 def bounded_query(query: str, window_days: int | None, now: datetime) -> str:
@@ -107,34 +105,45 @@ def bounded_query(query: str, window_days: int | None, now: datetime) -> str:
     return f"({query}) AND submittedDate:[{start:%Y%m%d%H%M} TO {now:%Y%m%d%H%M}]"
 
 
-def announce_type(result: arxiv.Result, categories: set[str]) -> str:
+def announce_type(
+    published: datetime | None, updated: datetime | None, primary: str, categories: set[str]
+) -> str:
     """The API has no announce type: a later version is a replace, another primary a cross."""
-    replaced = result.updated and result.updated - result.published > timedelta(days=1)
-    crossed = categories and result.primary_category not in categories
+    replaced = bool(published and updated and updated - published > timedelta(days=1))
+    crossed = bool(categories) and primary not in categories
     if replaced:
         return "replace-cross" if crossed else "replace"
     return "cross" if crossed else "new"
 
 
-def _item(
-    result: arxiv.Result, source: SourceConfig, section_id: str, categories: set[str]
-) -> Item:
+def _item(entry: Any, source: SourceConfig, section_id: str, categories: set[str]) -> Item | None:
     # An old-style id keeps its archive: "solv-int/9901001v2" → "solv-int/9901001".
-    paper = arxiv_id(result.entry_id) or re.sub(r"v\d+$", "", result.get_short_id())
+    paper = arxiv_id(str(entry.get("id", "")))
+    if not paper:
+        return None
+    published = _time(entry.get("published_parsed"))
+    updated = _time(entry.get("updated_parsed"))
+    tags = [str(t.get("term", "")) for t in entry.get("tags") or [] if t.get("term")]
+    primary = str((entry.get("arxiv_primary_category") or {}).get("term") or "")
     return Item(
         id=f"arxiv:{paper}",
-        title=" ".join(result.title.split()),
+        title=" ".join(str(entry.get("title", "")).split()),
         url=f"https://arxiv.org/abs/{paper}",
         source_id=source.id,
         section_id=section_id,
-        published=result.published,
-        authors=tuple(a.name for a in result.authors),
-        summary=" ".join(result.summary.split()),
+        published=published,
+        authors=tuple(str(a.get("name", "")) for a in entry.get("authors") or [] if a.get("name")),
+        summary=" ".join(str(entry.get("summary", "")).split()),
         extra={
             "arxiv_id": paper,
-            "categories": list(result.categories),
-            "primary_category": result.primary_category,
-            "updated": result.updated.isoformat() if result.updated else None,
-            "announce_type": announce_type(result, categories),
+            "categories": tags,
+            "primary_category": primary,
+            "updated": updated.isoformat() if updated else None,
+            "announce_type": announce_type(published, updated, primary, categories),
         },
     )
+
+
+def _time(parsed: Any) -> datetime | None:
+    """feedparser's *_parsed values are UTC struct_time."""
+    return datetime(*parsed[:6]).replace(tzinfo=UTC) if parsed else None

@@ -20,7 +20,13 @@ ALLOWED_TAGS = {
 }  # fmt: skip
 ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "img": {"src", "alt", "title"}}
 TRACKING_PARAMS = re.compile(r"^(utm_\w+|fbclid|gclid|mc_cid|mc_eid|ref|ref_src|spm)$", re.I)
-ARXIV_ID = re.compile(r"(?:arxiv\.org/(?:abs|pdf|html)/|arXiv:|oai:arXiv\.org:)(\d{4}\.\d{4,5})")
+# arXiv identifiers of both eras (https://info.arxiv.org/help/arxiv_identifier.html): YYMM.NNNNN
+# since 2007, archive(.SUBJECT)/YYMMNNN before (cs/0701188, math.GT/0309136, solv-int/9901001);
+# the version (v2) is not part of the paper's id.
+ARXIV_ID = re.compile(
+    r"(?:arxiv\.org/(?:abs|pdf|html)/|arXiv:|oai:arXiv\.org:)"
+    r"(\d{4}\.\d{4,5}|[a-z]+(?:-[a-z]+)?(?:\.[A-Z]{2})?/\d{7})"
+)
 # WordPress appends this to every description; it is not the author's text.
 WORDPRESS_FOOTER = re.compile(
     r"\s*(Read More\.{3}|The post .{1,300}? appeared first on .{1,120}?\.(?=\s|$))"

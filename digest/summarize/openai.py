@@ -3,31 +3,25 @@
 vLLM, Ollama, llama.cpp's server or a hosted API: `summarizer.base_url` points at the `/v1`
 root, `summarizer.model` names the model, and the key is read from the environment variable
 named by `summarizer.api_key_env` (none is sent when it is unset: local servers need none).
-Requests run `concurrency` at a time; 429 and 5xx answers and timeouts are retried a bounded
-number of times, honouring Retry-After. Standard library only: no SDK to install.
+Requests run `concurrency` at a time through the one HTTP client (`digest.http`): 429 and 5xx
+answers and timeouts are retried a bounded number of times, honouring Retry-After, and an
+answer is capped at 1 MB. No SDK to install.
 """
 
 from __future__ import annotations
 
-import http.client
 import json
 import logging
 import os
-import time
-import urllib.error
-import urllib.request
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
 
-from digest import __version__
 from digest.config import Config
-from digest.errors import ConfigError, DigestError
-from digest.http import retry_after_seconds
+from digest.errors import ConfigError, DigestError, FetchError, TransientFetchError
+from digest.http import HttpClient
 from digest.summarize.prompt import Prompt
 
 log = logging.getLogger(__name__)
 
-RETRY_STATUSES = {429, 500, 502, 503, 504}
 BACKOFF_S = 1.0
 MAX_ANSWER_BYTES = 1024 * 1024
 RETRY_TEMPERATURE = 0.7  # the one retry after a failed validation asks for a different answer
@@ -35,12 +29,6 @@ RETRY_TEMPERATURE = 0.7  # the one retry after a failed validation asks for a di
 
 class SummarizerServerError(DigestError):
     """The chat-completions server refused or could not be reached; names the URL and the fix."""
-
-
-class _Transient(Exception):
-    def __init__(self, reason: str, retry_after: float | None = None) -> None:
-        super().__init__(reason)
-        self.retry_after = retry_after
 
 
 class OpenAIGenerator:
@@ -69,6 +57,15 @@ class OpenAIGenerator:
         self.timeout = settings.timeout_seconds
         self.retries = settings.retries
         self.max_tokens = settings.max_new_tokens
+        self.http = HttpClient(
+            timeout=self.timeout,
+            total_timeout=self.timeout,
+            max_bytes=MAX_ANSWER_BYTES,
+            retries=self.retries,
+            backoff_s=BACKOFF_S,
+            host_spacing={},
+            serial_hosts=False,  # the server takes `concurrency` requests at once
+        )
 
     def generate(self, prompts: list[Prompt], *, retry: bool = False) -> list[str]:
         if not prompts:
@@ -95,64 +92,34 @@ class OpenAIGenerator:
         return content if isinstance(content, str) else ""
 
     def _post(self, payload: bytes) -> bytes:
-        attempt = 0
-        while True:
-            try:
-                return self._post_once(payload)
-            except _Transient as exc:
-                if attempt >= self.retries:
-                    raise SummarizerServerError(
-                        f"{self.url}: {exc} after {attempt + 1} tries — is the server running "
-                        "and able to keep up? Lower summarizer.concurrency or raise "
-                        "summarizer.timeout_seconds"
-                    ) from None
-                attempt += 1
-                wait = (
-                    exc.retry_after
-                    if exc.retry_after is not None
-                    else BACKOFF_S * 2 ** (attempt - 1)
-                )
-                log.info("%s: %s; retry %d in %.1f s", self.url, exc, attempt, wait)
-                time.sleep(wait)
-
-    def _post_once(self, payload: bytes) -> bytes:
-        headers = {
-            "Content-Type": "application/json",
-            "Accept": "application/json",
-            "User-Agent": f"digest/{__version__}",
-        }
+        """POST through the one HTTP client: its size cap, deadline and bounded retries on
+        429/5xx/timeouts (honouring Retry-After). Raises SummarizerServerError naming the URL
+        and the fix once the retries are spent or the server refuses."""
+        headers = {"Content-Type": "application/json", "Accept": "application/json"}
         if self.api_key:
             headers["Authorization"] = f"Bearer {self.api_key}"
-        request = urllib.request.Request(self.url, data=payload, headers=headers, method="POST")
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:
-                body: bytes = response.read(MAX_ANSWER_BYTES + 1)
-                if len(body) > MAX_ANSWER_BYTES:
-                    raise SummarizerServerError(f"{self.url}: answer larger than 1 MB")
-                return body
-        except urllib.error.HTTPError as exc:
-            if exc.code in RETRY_STATUSES:
-                raise _Transient(f"HTTP {exc.code}", _retry_after(exc.headers)) from None
-            detail = exc.read(500).decode("utf-8", "replace")
-            if exc.code in (401, 403):
+            return self.http.post(self.url, payload, headers).body
+        except TransientFetchError as exc:
+            raise SummarizerServerError(
+                f"{self.url}: {_reason(exc, self.timeout)} after {self.retries + 1} tries — is "
+                "the server running and able to keep up? Lower summarizer.concurrency or raise "
+                "summarizer.timeout_seconds"
+            ) from None
+        except FetchError as exc:
+            if exc.status in (401, 403):
                 fix = "set the API key in the environment variable named by summarizer.api_key_env"
-            elif exc.code == 404:
+            elif exc.status == 404:
                 fix = "check summarizer.base_url (it ends in /v1) and summarizer.model"
             else:
                 fix = "check summarizer.model and the server's log"
-            raise SummarizerServerError(
-                f"{self.url}: HTTP {exc.code} {detail.strip()[:200]} — {fix}"
-            ) from None
-        except TimeoutError:
-            raise _Transient(f"no answer within {self.timeout:g} s") from None
-        except urllib.error.URLError as exc:
-            if isinstance(exc.reason, TimeoutError):
-                raise _Transient(f"no answer within {self.timeout:g} s") from None
-            raise _Transient(f"cannot connect ({exc.reason})") from None
-        except (ConnectionError, http.client.HTTPException) as exc:
-            raise _Transient(f"connection failed ({exc})") from None
+            where = f"HTTP {exc.status} {exc.detail}" if exc.status else str(exc)
+            raise SummarizerServerError(f"{self.url}: {where.strip()} — {fix}") from None
 
 
-def _retry_after(headers: Any) -> float | None:
-    """Retry-After in seconds or as an HTTP date, capped; None when absent or unreadable."""
-    return retry_after_seconds(headers.get("Retry-After") if headers is not None else None)
+def _reason(exc: TransientFetchError, timeout: float) -> str:
+    if exc.status:
+        return f"HTTP {exc.status}"
+    if "Timeout" in str(exc) or "timed out" in str(exc):
+        return f"no answer within {timeout:g} s"
+    return f"cannot connect ({exc})"
