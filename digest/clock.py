@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import os
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
+
+from digest.config import Secrets
 
 
 def now(timezone: str = "UTC") -> datetime:
     """Aware current time; `DIGEST_NOW` (ISO 8601) pins it for tests and reproducible builds."""
-    pinned = os.environ.get("DIGEST_NOW")
+    pinned = Secrets.from_env().now
     tz = ZoneInfo(timezone)
     if pinned:
         moment = datetime.fromisoformat(pinned)

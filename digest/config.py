@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -243,6 +245,57 @@ ENV_OVERRIDES: dict[str, tuple[str, ...]] = {
     "DIGEST_SITE_OUTPUT": ("site", "output"),
     "DIGEST_AUTO_PUBLISH": ("auto_publish",),
 }
+
+
+# the environment -----------------------------------------------------------------------------
+# This module is the only reader of the process environment: settings that override feeds.yaml
+# (ENV_OVERRIDES, DIGEST_CONFIG) and what must never sit in a file (Secrets).
+@dataclass(frozen=True)
+class Secrets:
+    """What comes from the environment only, never from feeds.yaml: SMTP (DIGEST_SMTP_HOST,
+    _PORT, _USER, _PASSWORD, _STARTTLS, _SSL), Reddit's app (DIGEST_REDDIT_CLIENT_ID, _SECRET,
+    _USER_AGENT), API keys by the variable name feeds.yaml gives, $EDITOR/$VISUAL and the
+    pinned clock DIGEST_NOW. Passwords and keys never show in a repr."""
+
+    smtp_host: str = ""
+    smtp_port: str = ""
+    smtp_user: str = ""
+    smtp_password: str = field(default="", repr=False)
+    smtp_starttls: bool = False
+    smtp_ssl: bool = False
+    reddit_client_id: str = ""
+    reddit_client_secret: str = field(default="", repr=False)
+    reddit_user_agent: str = ""
+    editor: str = ""  # $EDITOR, else $VISUAL
+    now: str = ""  # DIGEST_NOW (ISO 8601): the clock pinned for tests and reproducible builds
+    _values: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Secrets:
+        """A snapshot of `env` (default: the process environment)."""
+        values = dict(os.environ if env is None else env)
+
+        def flag(name: str) -> bool:
+            return values.get(name, "").strip().lower() in ("1", "true", "yes", "on")
+
+        return cls(
+            smtp_host=values.get("DIGEST_SMTP_HOST", ""),
+            smtp_port=values.get("DIGEST_SMTP_PORT", ""),
+            smtp_user=values.get("DIGEST_SMTP_USER", ""),
+            smtp_password=values.get("DIGEST_SMTP_PASSWORD", ""),
+            smtp_starttls=flag("DIGEST_SMTP_STARTTLS"),
+            smtp_ssl=flag("DIGEST_SMTP_SSL"),
+            reddit_client_id=values.get("DIGEST_REDDIT_CLIENT_ID", ""),
+            reddit_client_secret=values.get("DIGEST_REDDIT_CLIENT_SECRET", ""),
+            reddit_user_agent=values.get("DIGEST_REDDIT_USER_AGENT", ""),
+            editor=(values.get("EDITOR", "").strip() or values.get("VISUAL", "").strip()),
+            now=values.get("DIGEST_NOW", ""),
+            _values=values,
+        )
+
+    def api_key(self, variable: str) -> str:
+        """The key held by the variable feeds.yaml names (`summarizer.api_key_env`); "" if none."""
+        return self._values.get(variable, "") if variable else ""
 
 
 def find_config(explicit: str | os.PathLike[str] | None) -> Path:

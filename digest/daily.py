@@ -7,7 +7,6 @@ is never sent again, the site is swapped in whole); every run leaves a JSON reco
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -15,7 +14,7 @@ from datetime import date
 
 from digest import clock, newsletter
 from digest import issue as issues
-from digest.config import Config
+from digest.config import Config, Secrets
 from digest.draft import make_draft
 from digest.errors import EXIT_FAILED, DigestError, NothingNew
 from digest.fetch import SourceOutcome, fetch_all
@@ -216,7 +215,7 @@ def deliver(
 
 def email_ready(config: Config) -> bool:
     """Whether email is set up: a subscriber list in feeds.yaml and an SMTP host."""
-    return bool(config.email.subscribers and os.environ.get("DIGEST_SMTP_HOST"))
+    return bool(config.email.subscribers and Secrets.from_env().smtp_host)
 
 
 def _send(

@@ -7,13 +7,9 @@ nothing. An empty file aborts, as it does for `git commit`.
 
 from __future__ import annotations
 
-import os
-import shlex
-import shutil
-import subprocess
 import tempfile
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -40,8 +36,6 @@ Launch = Callable[[Path], None]
 ERROR_PREFIX = "<!-- digest: "
 # A person fixes a file in one or two rounds; a script that keeps breaking it must not loop.
 MAX_ROUNDS = 10
-# Tried in order when neither $EDITOR nor $VISUAL is set (Debian's choice first).
-FALLBACK_EDITORS = ("sensible-editor", "editor", "nano", "vi")
 
 
 class EditAborted(DigestError):
@@ -56,46 +50,13 @@ class NoEditor(DigestError):
     exit_code = EXIT_USAGE
 
 
-def editor_command(env: Mapping[str, str] | None = None) -> list[str]:
-    """$EDITOR, then $VISUAL, then the first of FALLBACK_EDITORS on PATH."""
-    env = os.environ if env is None else env
-    for var in ("EDITOR", "VISUAL"):
-        value = env.get(var, "").strip()
-        if value:
-            return shlex.split(value)
-    for name in FALLBACK_EDITORS:
-        if shutil.which(name):
-            return [name]
-    raise NoEditor("no text editor found — set one, e.g. `export EDITOR=nano`")
-
-
-def launch(path: Path) -> None:
-    """Run the editor on `path` and wait for it; a failing editor aborts the edit."""
-    command = editor_command()
-    try:
-        done = subprocess.run([*command, str(path)], check=False)
-    except OSError as exc:
-        raise NoEditor(
-            f"cannot run the editor {shlex.join(command)!r} ({exc.strerror or exc}) — "
-            "set EDITOR to an installed editor, e.g. `export EDITOR=nano`"
-        ) from None
-    if done.returncode != 0:
-        raise EditAborted(
-            f"the editor {shlex.join(command)!r} exited with status {done.returncode}; "
-            "nothing was changed"
-        )
-
-
-def edit_until_valid(
-    text: str, validate: Callable[[str], T], name: str, open_editor: Launch | None = None
-) -> T:
+def edit_until_valid(text: str, validate: Callable[[str], T], name: str, open_editor: Launch) -> T:
     """Open `text` in the editor until `validate` accepts it; returns what it returns.
 
     `validate` raises IssueFileError (or any DigestError) with a message naming the problem;
     that message is put on top of the file, in comment lines that are removed again before
     the next validation. An empty file raises EditAborted.
     """
-    open_editor = open_editor or launch
     with tempfile.TemporaryDirectory(prefix="digest-edit-") as folder:
         path = Path(folder) / name
         current = text
@@ -145,14 +106,16 @@ def edit(
     day: date | None,
     n: int | None,
     *,
+    open_editor: Launch,
     published: int | None = None,
-    open_editor: Launch | None = None,
 ) -> Edited:
-    """Edit the whole issue, or item N, in the editor; validated before anything is written.
+    """Edit the whole issue, or item N, with `open_editor` (the CLI's launcher of $EDITOR; a
+    test's script); validated before anything is written.
 
     A published issue (`published=NUMBER`) keeps its number, date and status; the change is
-    recorded in its `corrections:` so readers and the archive can tell.
-    """
+    recorded in its `corrections:` so readers and the archive can tell. Raises EditAborted for
+    an emptied file, EditStillBroken after MAX_ROUNDS broken saves, ReviewError for an unknown
+    item; the issue file is then unchanged."""
     target = (
         find_published(config, published) if published is not None else find_editable(config, day)
     )

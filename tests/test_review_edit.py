@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 from conftest import CliResult, Newsroom
 
-from digest import editor
 from digest import issue as issues
 
 DAY = "2026-04-30"
@@ -50,8 +49,12 @@ def test_visual_is_used_when_editor_is_unset(desk, newsroom, tmp_path, monkeypat
 
 
 def test_editor_choice_order() -> None:
-    assert editor.editor_command({"EDITOR": "code -w", "VISUAL": "vim"}) == ["code", "-w"]
-    assert editor.editor_command({"EDITOR": " ", "VISUAL": "vim"}) == ["vim"]
+    from digest.cli.review import editor_command
+    from digest.config import Secrets
+
+    chosen = Secrets.from_env({"EDITOR": "code -w", "VISUAL": "vim"})
+    assert editor_command(chosen) == ["code", "-w"]
+    assert editor_command(Secrets.from_env({"EDITOR": " ", "VISUAL": "vim"})) == ["vim"]
 
 
 def test_broken_front_matter_reopens_with_the_error_on_top(

@@ -41,9 +41,9 @@ def cli(ctx: click.Context, config_path: str | None, verbose: int, quiet: bool) 
 
 
 def _register() -> None:
-    from digest.cli import daily, draft, fetch, init, review, send, site, status, train
+    from digest.cli import daily, draft, fetch, init, publish, review, send, site, status, train
 
-    for module in (init, fetch, draft, review, train, site, send, daily, status):
+    for module in (init, fetch, draft, review, train, publish, site, send, daily, status):
         for command in module.COMMANDS:
             cli.add_command(command)
 

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 from rich.console import Console
@@ -130,3 +130,30 @@ def progress_bars(app: AppState) -> Iterator[_Bars | None]:
     )
     with Progress(*columns, console=err, transient=True) as progress:
         yield _Bars(progress)
+
+
+# the review group's options: `--date` before or after the subcommand ---------------------------
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def day_option(func: F) -> F:
+    """`--date` after the subcommand too: `digest review list --date 2026-11-23`."""
+    return click.option(
+        "--date",
+        "day",
+        metavar="YYYY-MM-DD",
+        help="The draft of this date (default: the newest draft).",
+    )(func)
+
+
+def app_of(ctx: click.Context) -> AppState:
+    """The AppState of a command nested in a group."""
+    app = ctx.find_object(AppState)
+    assert app is not None
+    return app
+
+
+def day_of(ctx: click.Context, day: str | None) -> date | None:
+    """The draft date a review command was given, after it or before it on the group."""
+    value = day or ctx.meta.get("review_day")
+    return parse_day(app_of(ctx).config, value) if value else None

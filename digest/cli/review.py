@@ -1,31 +1,32 @@
-"""review and publish: the editor's desk."""
+"""review: the editor's desk — the group, list, show and edit (the launcher of $EDITOR lives
+here, in the CLI); the verbs that change a draft are in review_verbs.py."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
-from datetime import date
-from typing import Any, TypeVar
+import shlex
+import shutil
+import subprocess
+from pathlib import Path
 
 import click
 from rich.text import Text
 
 from digest import desk, editor
+from digest.cli import review_verbs
 from digest.cli.common import (
     CONTEXT,
     EXIT_CODES_HELP,
-    AppState,
-    date_option,
+    app_of,
+    day_of,
+    day_option,
     echo_json,
     err,
-    parse_day,
-    pass_app,
 )
+from digest.config import Secrets
 from digest.desk import Listing, Ref
 from digest.errors import EXIT_NOTHING_NEW
 from digest.issue import FIELD_LABELS, NEEDS_REVIEW, UNREVIEWED, IssueItem
 
-F = TypeVar("F", bound=Callable[..., Any])
 # What needs a human stands out on a terminal (rich drops the styles elsewhere).
 FLAG_STYLES = {NEEDS_REVIEW: "bold red", UNREVIEWED: "yellow", "generated 토막상식": "magenta"}
 
@@ -83,28 +84,9 @@ def review(ctx: click.Context, day: str | None) -> None:
         ctx.invoke(list_items)
 
 
-def day_option(func: F) -> F:
-    """`--date` after the subcommand too: `digest review list --date 2026-11-23`."""
-    return click.option(
-        "--date",
-        "day",
-        metavar="YYYY-MM-DD",
-        help="The draft of this date (default: the newest draft).",
-    )(func)
-
-
-def _app(ctx: click.Context) -> AppState:
-    app = ctx.find_object(AppState)
-    assert app is not None
-    return app
-
-
-def _day(ctx: click.Context, day: str | None) -> date | None:
-    value = day or ctx.meta.get("review_day")
-    return parse_day(_app(ctx).config, value) if value else None
-
-
 # list and show ---------------------------------------------------------------------------------
+
+
 @review.command(
     "list",
     context_settings=CONTEXT,
@@ -128,8 +110,8 @@ Example:
 def list_items(
     ctx: click.Context, reserves: bool = False, as_json: bool = False, day: str | None = None
 ) -> None:
-    app = _app(ctx)
-    shown = desk.listing(app.config, _day(ctx, day), with_reserves=reserves)
+    app = app_of(ctx)
+    shown = desk.listing(app.config, day_of(ctx, day), with_reserves=reserves)
     if as_json:
         echo_json(_listing_json(shown, reserves))
         return
@@ -228,7 +210,7 @@ Example:
 @day_option
 @click.pass_context
 def show(ctx: click.Context, n: int, as_json: bool, day: str | None) -> None:
-    shown = desk.listing(_app(ctx).config, _day(ctx, day))
+    shown = desk.listing(app_of(ctx).config, day_of(ctx, day))
     ref = desk.resolve(shown.issue, n)
     flags = shown.rows[n - 1][1]
     item = ref.item
@@ -251,7 +233,7 @@ def show(ctx: click.Context, n: int, as_json: bool, day: str | None) -> None:
         err.print(f"   {NEEDS_REVIEW}: {reason}", markup=False, style=FLAG_STYLES[NEEDS_REVIEW])
     facts = [f"source {item.source_id}", *flags, *([item.model] if item.model else [])]
     err.print(f"   ({', '.join(facts)})", markup=False, style="dim")
-    desk.mark_seen(_app(ctx).config, _day(ctx, day), n)  # shown to the editor: reviewed
+    desk.mark_seen(app_of(ctx).config, day_of(ctx, day), n)  # shown to the editor: reviewed
 
 
 def _reads_as(item: IssueItem) -> list[str]:
@@ -290,8 +272,8 @@ Example:
 @day_option
 @click.pass_context
 def edit(ctx: click.Context, n: int | None, published: int | None, day: str | None) -> int:
-    app = _app(ctx)
-    result = editor.edit(app.config, _day(ctx, day), n, published=published)
+    app = app_of(ctx)
+    result = editor.edit(app.config, day_of(ctx, day), n, published=published, open_editor=launch)
     what = f"item {n}" if n is not None else "the issue"
     if not result.changed:
         app.say(f"{result.issue.title}: {what} unchanged")
@@ -305,266 +287,40 @@ def edit(ctx: click.Context, n: int | None, published: int | None, day: str | No
     return 0
 
 
-@review.command(
-    context_settings=CONTEXT,
-    help="""Take item N out of the draft. It stays in the file under 뺀 항목 with its text,
-is never proposed again by a re-draft, and `keep` brings it back.
-
-\b
-Example:
-  digest review drop 4
-""",
-)
-@click.argument("n", type=int)
-@day_option
-@click.pass_context
-def drop(ctx: click.Context, n: int, day: str | None) -> None:
-    item = desk.drop(_app(ctx).config, _day(ctx, day), n)
-    _app(ctx).say(f"dropped: {item.title} — `digest review keep` brings it back")
+# the editor's editor ---------------------------------------------------------------------------
+# Tried in order when neither $EDITOR nor $VISUAL is set (Debian's choice first).
+FALLBACK_EDITORS = ("sensible-editor", "editor", "nano", "vi")
 
 
-@review.command(
-    context_settings=CONTEXT,
-    help="""Bring back dropped item N, or add reserve RN (see `list --reserves`) to the draft.
-
-\b
-Example:
-  digest review keep 11
-  digest review list --reserves && digest review keep R2
-""",
-)
-@click.argument("which", metavar="N|RN")
-@day_option
-@click.pass_context
-def keep(ctx: click.Context, which: str, day: str | None) -> None:
-    item = desk.keep(_app(ctx).config, _day(ctx, day), which)
-    _app(ctx).say(f"kept: {item.title}")
+def editor_command(secrets: Secrets | None = None) -> list[str]:
+    """$EDITOR, then $VISUAL, then the first of FALLBACK_EDITORS on PATH. Raises NoEditor."""
+    chosen = (secrets or Secrets.from_env()).editor
+    if chosen:
+        return shlex.split(chosen)
+    for name in FALLBACK_EDITORS:
+        if shutil.which(name):
+            return [name]
+    raise editor.NoEditor("no text editor found — set one, e.g. `export EDITOR=nano`")
 
 
-@review.command(
-    context_settings=CONTEXT,
-    help="""Move item N so it becomes number M: within its section, or into section ID.
-
-\b
-Example:
-  digest review move 5 --to 4
-  digest review move 9 --to 1 --section google
-""",
-)
-@click.argument("n", type=int)
-@click.option("--to", "to", type=int, required=True, metavar="M", help="Its new number.")
-@click.option("--section", "section_id", metavar="ID", help="Move it into this section.")
-@day_option
-@click.pass_context
-def move(ctx: click.Context, n: int, to: int, section_id: str | None, day: str | None) -> None:
-    ref = desk.move(_app(ctx).config, _day(ctx, day), n, to, section_id)
-    assert ref.section is not None
-    _app(ctx).say(f"moved: {ref.item.title} → {ref.n} in {ref.section.title}")
-
-
-@review.command(
-    context_settings=CONTEXT,
-    help="""The editor's own comment on item N, shown with it as [한마디]. "" removes it.
-
-\b
-Example:
-  digest review note 2 "애네 블로그는 매번 자기네 제품 자랑만 하는듯"
-""",
-)
-@click.argument("n", type=int)
-@click.argument("text")
-@day_option
-@click.pass_context
-def note(ctx: click.Context, n: int, text: str, day: str | None) -> None:
-    item = desk.note(_app(ctx).config, _day(ctx, day), n, text)
-    _app(ctx).say(f"{'noted' if item.note else 'note removed'}: {item.title}")
-
-
-@review.command(
-    context_settings=CONTEXT,
-    help="""Summarize item N again and replace its brief (and its cached brief). Your 한마디
-and free lines stay; the lines replaced are printed so nothing vanishes unseen.
-
-\b
-Example:
-  digest review regen 3
-  digest review regen 3 --model gemma-3-270m
-""",
-)
-@click.argument("n", type=int)
-@click.option("--model", metavar="M", help="Use this model instead of summarizer.model.")
-@day_option
-@click.pass_context
-def regen(ctx: click.Context, n: int, model: str | None, day: str | None) -> None:
-    app = _app(ctx)
-    result = desk.regen(app.config, _day(ctx, day), n, model)
-    for line in result.replaced:
-        app.say(f"replaced: {line}")
-    app.say(f"regenerated: {result.item.title} ({result.item.model})")
-
-
-@review.command(
-    context_settings=CONTEXT,
-    help="""Vouch for item N's 토막상식 written by the model (flag: generated 토막상식). Until
-then it is marked for you and left off the site's glossary page; notes from the curated
-glossary need no acceptance. Editing the note in `review edit N` accepts it too.
-
-\b
-Example:
-  digest review show 4 && digest review accept 4
-""",
-)
-@click.argument("n", type=int)
-@day_option
-@click.pass_context
-def accept(ctx: click.Context, n: int, day: str | None) -> None:
-    item = desk.accept_note(_app(ctx).config, _day(ctx, day), n)
-    _app(ctx).say(f"accepted the 토막상식 of: {item.title}")
-
-
-@review.command(
-    context_settings=CONTEXT,
-    help="""Add a hand-picked item: a tweet, a blog post the feeds missed. Its title and
-description come from the page when it can be read; --title overrides. The section is
-guessed from the site (else the first one) unless --section is given.
-
-\b
-Example:
-  digest review add https://example.com/a-korean-post --section google --note "꼭 읽어볼 것"
-  digest review add https://x.com/someone/status/1 --title "Someone on X" --section reddit
-""",
-)
-@click.argument("url")
-@click.option("--section", "section_id", metavar="ID", help="The section (feeds.yaml id).")
-@click.option("--title", metavar="T", help="The title (default: from the page).")
-@click.option("--note", "note_text", metavar="TEXT", help="Your 한마디 on it.")
-@day_option
-@click.pass_context
-def add(
-    ctx: click.Context,
-    url: str,
-    section_id: str | None,
-    title: str | None,
-    note_text: str | None,
-    day: str | None,
-) -> None:
-    app = _app(ctx)
-    item, warning = desk.add(
-        app.config, _day(ctx, day), url, section_id=section_id, title=title, note_text=note_text
-    )
-    if warning:
-        err.print(f"warning: {warning}", markup=False, style="yellow")
-    app.say(f"added: {item.title}")
-
-
-@review.command(
-    context_settings=CONTEXT,
-    help="""The issue's 키워드: show them with suggestions (glossary terms and arXiv categories
-of its items), or add / remove words.
-
-\b
-Example:
-  digest review keywords
-  digest review keywords add "Mixture of Experts" RLHF
-  digest review keywords remove RLHF
-""",
-)
-@click.argument("action", type=click.Choice(["add", "remove"]), required=False)
-@click.argument("words", nargs=-1)
-@day_option
-@click.pass_context
-def keywords(
-    ctx: click.Context, action: str | None, words: tuple[str, ...], day: str | None
-) -> None:
-    if action and not words:
-        raise click.UsageError(f"`keywords {action}` needs a WORD, e.g. keywords {action} RLHF")
-    if words and not action:
-        raise click.UsageError("say add or remove: `digest review keywords add WORD`")
-    result = desk.keywords(_app(ctx).config, _day(ctx, day), action, words)
-    err.print(f"키워드: {', '.join(result.current) or '(none)'}", markup=False)
-    if result.suggested:
-        err.print(f"suggested: {', '.join(result.suggested)}", markup=False, style="dim")
-
-
-@review.command(
-    context_settings=CONTEXT,
-    help="""Mark the draft ready; `digest publish` then freezes it.
-
-\b
-Example:
-  digest review approve
-  digest review --date 2026-11-23 approve
-""",
-)
-@day_option
-@click.pass_context
-def approve(ctx: click.Context, day: str | None = None) -> None:
-    app = _app(ctx)
-    issue = desk.approve(app.config, _day(ctx, day))
-    app.say(f"{desk.expected_title(app.config, issue)}: approved — run `digest publish`")
-
-
-# publish ---------------------------------------------------------------------------------------
-@click.command(
-    context_settings=CONTEXT,
-    epilog=EXIT_CODES_HELP,
-    help="""Freeze the approved draft as the next numbered issue, build the site and email it.
-
-Numbers are sequential over published issues (제 0001호, 제 0002호, …) with no gaps. Email goes
-out only where it is set up (email.subscribers and DIGEST_SMTP_HOST); `digest send` retries.
-Publishing an issue that is already published changes nothing (exit 3).
-
-\b
-Example:
-  digest review approve && digest publish
-  digest publish --date 2026-11-23 --no-send
-  digest publish --force            # without `review approve`
-""",
-)
-@date_option
-@click.option("--force", is_flag=True, help="Publish even if the draft is not approved.")
-@click.option("--send/--no-send", default=True, help="Email it now (default: yes, if set up).")
-@pass_app
-def publish(app: AppState, day: str | None, force: bool, send: bool) -> int:
-    from digest.runs import run_lock
-
-    # Publishing, building and sending exclude a concurrent `digest daily` doing the same.
-    with run_lock(app.config.state_path, app.config.timezone):
-        return _publish(app, day, force, send)
-
-
-def _publish(app: AppState, day: str | None, force: bool, send: bool) -> int:
-    from digest.cli.send import report_sent
-    from digest.daily import deliver, email_ready
-    from digest.store import Store
-
-    config = app.config
-    draft = desk.find_draft(config, parse_day(config, day) if day else None)
-    if draft.status == "published":
-        app.say(f"{draft.title} is already published — nothing to do")
-        return EXIT_NOTHING_NEW
-    if not draft.items:
-        raise desk.ReviewError(
-            f"the draft for {draft.date} has no items — add one with `digest review add URL`"
+def launch(path: Path) -> None:
+    """Run the editor on `path` and wait for it; a failing editor aborts the edit."""
+    command = editor_command()
+    try:
+        done = subprocess.run([*command, str(path)], check=False)
+    except OSError as exc:
+        raise editor.NoEditor(
+            f"cannot run the editor {shlex.join(command)!r} ({exc.strerror or exc}) — "
+            "set EDITOR to an installed editor, e.g. `export EDITOR=nano`"
+        ) from None
+    if done.returncode != 0:
+        raise editor.EditAborted(
+            f"the editor {shlex.join(command)!r} exited with status {done.returncode}; "
+            "nothing was changed"
         )
-    started = time.monotonic()
-    with Store(config.state_path) as store:
-        done = deliver(
-            config,
-            store,
-            draft,
-            require_approval=not force,
-            send=send,
-            on_sent=lambda address: app.detail(f"✓ {address}"),
-        )
-    issue, built = done.issue, done.built
-    assert issue is not None
-    app.say(f"{issue.title}: published — {issue.path}, site {built.pages} pages in {built.output}")
-    if send and not email_ready(config):
-        app.say("email is not set up (email.subscribers, DIGEST_SMTP_HOST): not sent")
-    if done.sent is None:
-        return 0
-    return report_sent(app, issue, done.sent, time.monotonic() - started)
 
 
-COMMANDS = [review, publish]
+for _verb in review_verbs.COMMANDS:
+    review.add_command(_verb)
+
+COMMANDS = [review]

@@ -15,7 +15,6 @@ from __future__ import annotations
 import base64
 import html
 import json
-import os
 import re
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -23,7 +22,7 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from digest import __version__
-from digest.config import SourceConfig
+from digest.config import Secrets, SourceConfig
 from digest.errors import FetchError
 from digest.fetch import Fetched, rss
 from digest.fetch.normalize import clean_title, http_url
@@ -41,7 +40,9 @@ OAUTH_HOST = "oauth.reddit.com"
 
 
 def user_agent(source: SourceConfig) -> str:
-    return os.environ.get(USER_AGENT_ENV) or source.user_agent or USER_AGENT
+    """DIGEST_REDDIT_USER_AGENT, else the source's user_agent, else digest's own (Reddit asks
+    for "<platform>:<app id>:<version> (by /u/<user>)")."""
+    return Secrets.from_env().reddit_user_agent or source.user_agent or USER_AGENT
 
 
 def fetch(
@@ -85,8 +86,8 @@ def fetch(
 
 def _token(source: SourceConfig, http: HttpClient, agent: str) -> str | None:
     """An app-only OAuth token when credentials are set in the environment, else None."""
-    client_id = os.environ.get(CLIENT_ID_ENV, "")
-    secret = os.environ.get(CLIENT_SECRET_ENV, "")
+    secrets = Secrets.from_env()
+    client_id, secret = secrets.reddit_client_id, secrets.reddit_client_secret
     if not (client_id and secret):
         return None
     basic = base64.b64encode(f"{client_id}:{secret}".encode()).decode()

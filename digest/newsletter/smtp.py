@@ -11,7 +11,6 @@ fresh connection, then recorded as `deferred`, which the next run picks up.
 
 from __future__ import annotations
 
-import os
 import re
 import smtplib
 import ssl
@@ -21,7 +20,7 @@ from dataclasses import dataclass, field
 from email.message import EmailMessage
 
 from digest import clock
-from digest.config import Config
+from digest.config import Config, Secrets
 from digest.errors import ConfigError, SendError
 from digest.issue import Issue
 from digest.newsletter.compose import SMTP_POLICY, Composer, SendReport, feed_images
@@ -47,28 +46,29 @@ class SmtpSettings:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> SmtpSettings:
-        values = os.environ if env is None else env
-        host = values.get("DIGEST_SMTP_HOST", "")
+        """The settings from DIGEST_SMTP_* (`config.Secrets`). Raises ConfigError naming the
+        variable and the fix when the host is missing, the port is not one, or SSL and
+        STARTTLS are both asked for."""
+        secrets = Secrets.from_env(env)
+        host = secrets.smtp_host
         if not host:
             raise ConfigError(
                 "DIGEST_SMTP_HOST is not set — export DIGEST_SMTP_HOST (and _PORT, _USER, "
                 "_PASSWORD, _STARTTLS), or use `digest send --dry-run`"
             )
-        use_ssl = _flag(values, "DIGEST_SMTP_SSL")
-        starttls = _flag(values, "DIGEST_SMTP_STARTTLS")
+        use_ssl, starttls = secrets.smtp_ssl, secrets.smtp_starttls
         if use_ssl and starttls:
             raise ConfigError(
                 "DIGEST_SMTP_SSL and DIGEST_SMTP_STARTTLS are both set — SSL is for port 465, "
                 "STARTTLS for 587: unset one"
             )
         try:
-            port = int(values.get("DIGEST_SMTP_PORT") or (465 if use_ssl else 25))
+            port = int(secrets.smtp_port or (465 if use_ssl else 25))
         except ValueError:
             raise ConfigError("DIGEST_SMTP_PORT must be a number, e.g. 587") from None
         if not 0 < port < 65536:
             raise ConfigError(f"DIGEST_SMTP_PORT {port} is out of range — use e.g. 587")
-        user = values.get("DIGEST_SMTP_USER", "")
-        return cls(host, port, user, values.get("DIGEST_SMTP_PASSWORD", ""), starttls, use_ssl)
+        return cls(host, port, secrets.smtp_user, secrets.smtp_password, starttls, use_ssl)
 
     @property
     def where(self) -> str:
@@ -90,10 +90,6 @@ class SmtpSettings:
             smtp.close()
             raise
         return smtp
-
-
-def _flag(values: Mapping[str, str], name: str) -> bool:
-    return values.get(name, "").strip().lower() in ("1", "true", "yes", "on")
 
 
 class _Unavailable(Exception):

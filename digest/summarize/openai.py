@@ -12,10 +12,9 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from concurrent.futures import ThreadPoolExecutor
 
-from digest.config import Config
+from digest.config import Config, Secrets
 from digest.errors import ConfigError, DigestError, FetchError, TransientFetchError
 from digest.http import HttpClient
 from digest.summarize.prompt import Prompt
@@ -51,7 +50,7 @@ class OpenAIGenerator:
         self.model = settings.model
         self.model_id = f"openai:{settings.model}"
         self.url = settings.base_url.rstrip("/") + "/chat/completions"
-        self.api_key = os.environ.get(settings.api_key_env, "") if settings.api_key_env else ""
+        self.api_key = Secrets.from_env().api_key(settings.api_key_env)
         self.concurrency = settings.concurrency
         self.batch_size = settings.concurrency * 4  # progress moves every few requests
         self.timeout = settings.timeout_seconds
