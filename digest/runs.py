@@ -31,12 +31,11 @@ from digest.errors import (
     LockedError,
 )
 from digest.fetch import FetchReport
-from digest.store import atomic_write
+from digest.store import StatePaths, atomic_write
 
 # A crashed run's temporary files are removed by a later run once they are this old: younger
 # ones may belong to a `digest build` or `publish` running right now outside the lock.
 LEFTOVER_AGE_S = 600.0
-LOCK_NAME = "lock"
 
 
 # the lock ------------------------------------------------------------------------------------
@@ -48,7 +47,7 @@ def run_lock(state_dir: Path, timezone: str = "UTC") -> Iterator[str | None]:
     stale in the kernel; the file's text is what a dead holder leaves behind, and a run that
     finds text there says whose crashed run it is finishing.
     """
-    path = state_dir / LOCK_NAME
+    path = StatePaths(state_dir).lock
     try:
         state_dir.mkdir(parents=True, exist_ok=True)
         handle = path.open("a+", encoding="utf-8")
@@ -103,7 +102,7 @@ def _read_holder(handle: IO[str]) -> str:
 
 def lock_holder(state_dir: Path) -> tuple[str, bool] | None:
     """(who, alive) from the lock file without taking the lock; None when nobody holds it."""
-    path = state_dir / LOCK_NAME
+    path = StatePaths(state_dir).lock
     try:
         text = path.read_text(encoding="utf-8").strip()
     except OSError:
@@ -265,7 +264,7 @@ def remove_leftovers(config: Config) -> None:
         (site.parent, f".{site.name}.old-*"),
         (config.issues_path, ".*.tmp"),
         (config.state_path, ".*.tmp"),
-        (config.state_path / "runs", ".*.tmp"),
+        (StatePaths(config.state_path).runs, ".*.tmp"),
     ]
     cutoff = time.time() - LEFTOVER_AGE_S
     for folder, pattern in patterns:
@@ -305,7 +304,7 @@ def stage(config: Config, name: str) -> Iterator[None]:
     except OSError as exc:
         raise DigestError(f"{name}: {_os_problem(exc)} — {safe}") from None
     except sqlite3.DatabaseError as exc:
-        db = config.state_path / "digest.db"
+        db = StatePaths(config.state_path).database
         if "readonly" in str(exc) or "read-only" in str(exc):
             fix = f"make {config.state_path} writable and re-run"
         else:
@@ -317,7 +316,7 @@ def stage(config: Config, name: str) -> Iterator[None]:
             f"{name}: the state database {db} failed ({exc}) — {fix}; {safe}"
         ) from None
     except json.JSONDecodeError as exc:
-        db = config.state_path / "digest.db"
+        db = StatePaths(config.state_path).database
         raise DigestError(
             f"{name}: a stored record in {db} is corrupt ({exc}) — briefs are a cache and "
             f"can be cleared with `sqlite3 {db} 'DELETE FROM briefs'`, then re-run; {safe}"
@@ -336,7 +335,7 @@ def _os_problem(exc: OSError) -> str:
 # records --------------------------------------------------------------------------------------
 def write_run_record(config: Config, report: DailyReport) -> None:
     """Best effort: a read-only or full disk must not hide the error that stopped the run."""
-    folder = config.state_path / "runs"
+    folder = StatePaths(config.state_path).runs
     stamp = clock.now(config.timezone).strftime("%Y%m%dT%H%M%S")
     path = folder / f"{stamp}.json"
     for n in range(2, 1000):
@@ -349,7 +348,7 @@ def write_run_record(config: Config, report: DailyReport) -> None:
 
 def run_records(state_dir: Path, limit: int = 50) -> list[dict[str, object]]:
     """The newest run records first (by when they were written, not by the pinned clock)."""
-    folder = state_dir / "runs"
+    folder = StatePaths(state_dir).runs
     if not folder.is_dir():
         return []
     paths = sorted(

@@ -61,6 +61,48 @@ MIGRATIONS: list[str] = [
 ]
 
 
+# The state folder (`state_dir`, `.digest/` by default) and every path in it: other modules ask
+# for these, they do not spell them.
+DATABASE = "digest.db"
+
+
+@dataclass(frozen=True)
+class StatePaths:
+    """Where each kind of state lives under the state folder."""
+
+    root: Path
+
+    @property
+    def database(self) -> Path:
+        """The SQLite store: items, fetch state, brief cache, send log."""
+        return self.root / DATABASE
+
+    @property
+    def lock(self) -> Path:
+        """The run lock (flock) and the note of who holds it."""
+        return self.root / "lock"
+
+    @property
+    def runs(self) -> Path:
+        """One JSON record per pipeline run."""
+        return self.root / "runs"
+
+    @property
+    def issue_cache(self) -> Path:
+        """Parsed issue files kept between site builds."""
+        return self.root / "cache" / "issues"
+
+    @property
+    def models(self) -> Path:
+        """Models converted once (the embedded GGUF as safetensors)."""
+        return self.root / "models"
+
+    @property
+    def adapters(self) -> Path:
+        """Adapters `digest train` writes when no --output is given."""
+        return self.root / "adapters"
+
+
 @dataclass(frozen=True)
 class FetchState:
     source_id: str
@@ -77,7 +119,9 @@ class Store:
         self.state_dir = state_dir
         try:
             state_dir.mkdir(parents=True, exist_ok=True)
-            self.db = sqlite3.connect(state_dir / "digest.db", timeout=30, isolation_level=None)
+            self.db = sqlite3.connect(
+                StatePaths(state_dir).database, timeout=30, isolation_level=None
+            )
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA foreign_keys=ON")
             self._migrate()

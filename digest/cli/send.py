@@ -14,7 +14,7 @@ from digest.cli.common import CONTEXT, EXIT_CODES_HELP, AppState, pass_app
 from digest.errors import EXIT_FAILED, EXIT_NOTHING_NEW, NothingNew
 from digest.issue import Issue
 from digest.runs import run_lock
-from digest.store import Store
+from digest.store import StatePaths, Store
 
 
 @click.command(
@@ -137,7 +137,7 @@ def _dry_run(
 ) -> int:
     config = app.config
     images = {}
-    if (config.state_path / "digest.db").is_file():  # read only; a dry run records nothing
+    if StatePaths(config.state_path).database.is_file():  # read only; a dry run records nothing
         with Store(config.state_path) as store:
             images = newsletter.feed_images(store, issue)
     report = newsletter.write_eml(

@@ -14,7 +14,7 @@ from digest.config import Config
 from digest.errors import DigestError
 from digest.issue import Issue
 from digest.runs import lock_holder, run_records
-from digest.store import Store
+from digest.store import StatePaths, Store
 
 # How far back to look for the last issue that went out: a send log older than this is history.
 SENT_LOOKBACK = 30
@@ -70,7 +70,7 @@ def gather(config: Config, runs: int) -> Status:
     published = issues.published(all_issues)
     if published:
         state.published = _issue_facts(published[-1])
-    if not (config.state_path / "digest.db").is_file():
+    if not StatePaths(config.state_path).database.is_file():
         state.email = "no state database yet: no run has finished"
         return state
     with Store(config.state_path) as store:

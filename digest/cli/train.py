@@ -8,6 +8,7 @@ import click
 
 from digest.cli.common import CONTEXT, EXIT_CODES_HELP, AppState, err, pass_app, progress_bars
 from digest.errors import ConfigError
+from digest.store import StatePaths
 
 
 @click.command(
@@ -102,7 +103,7 @@ def train(
         raise ConfigError("digest train: give --base FOLDER or a feeds.yaml for the embedded model")
     if output is None:
         assert config is not None
-        output = config.state_path / "adapters" / f"briefs-{style}"
+        output = StatePaths(config.state_path).adapters / f"briefs-{style}"
     for corpus in described:
         app.say(f"corpus {corpus['name']}: {corpus['lines']} lines")
     hp = Hyperparameters(

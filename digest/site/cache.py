@@ -21,8 +21,8 @@ from digest import issue as issues
 from digest.config import Config
 from digest.issue import Issue
 from digest.site.manifest import hash_bytes
+from digest.store import StatePaths
 
-CACHE_DIR = "cache/issues"
 SHARD = 100
 _NUMBER = re.compile(r"(\d+)\.md$")
 _UNREADABLE = (OSError, ImportError, pickle.UnpicklingError, EOFError, ValueError, TypeError)
@@ -41,7 +41,7 @@ def _shard_of(path: Path) -> int:
 
 class IssueCache:
     def __init__(self, state_dir: Path) -> None:
-        self.folder = state_dir / CACHE_DIR
+        self.folder = StatePaths(state_dir).issue_cache
         self.version = _model_version()
         self.shards: dict[int, dict[str, Issue]] = {}
         self.used: dict[int, set[str]] = {}

@@ -27,6 +27,7 @@ from typing import Any
 
 from digest.config import Config
 from digest.errors import ConfigError, DigestError
+from digest.store import StatePaths
 from digest.summarize.adapters import EMBEDDED, adapter_id, resolve_adapter
 from digest.summarize.grounding import GroundedText
 from digest.summarize.prompt import FEW_SHOT, Prompt, finished
@@ -69,7 +70,7 @@ def resolve(config: Config) -> Source:
 
 def embedded_folder(state_path: Path) -> Path:
     """The converted embedded model: `.digest/models/gemma-3-270m-q4_k_m/`, made on first use."""
-    folder = state_path / "models" / EMBEDDED
+    folder = StatePaths(state_path).models / EMBEDDED
     if (folder / "config.json").is_file() and any(folder.glob("*.safetensors")):
         return folder
     convert_gguf(_gguf_path(), folder)
