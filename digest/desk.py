@@ -454,7 +454,7 @@ def suggest_keywords(config: Config, draft: Issue, limit: int = 12) -> list[str]
                 explained.add(term.term)
                 counts[term.term] += 1
             source = store.item(entry.id)
-            for category in (source.extra.get("categories") or []) if source else []:
+            for category in (source.arxiv.categories if source and source.arxiv else ()):
                 counts[str(category)] += 1
     have = {k.casefold() for k in draft.keywords}
     ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))

@@ -130,10 +130,10 @@ def make_draft(
 def discussion_line(thread: Item) -> str:
     where = "레딧" if thread.id.startswith("reddit:") else thread.source_id
     facts = []
-    if thread.extra.get("score"):
-        facts.append(f"점수 {thread.extra['score']}")
-    if thread.extra.get("comments"):
-        facts.append(f"댓글 {thread.extra['comments']}")
+    if thread.reddit and thread.reddit.score:
+        facts.append(f"점수 {thread.reddit.score}")
+    if thread.reddit and thread.reddit.comments:
+        facts.append(f"댓글 {thread.reddit.comments}")
     tail = "".join(f" · {fact}" for fact in facts)
     title = thread.title.replace("[", "\\[").replace("]", "\\]")
     return f"- 토론: [{where}] [{title}]({thread.url}){tail}"

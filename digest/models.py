@@ -10,8 +10,33 @@ from typing import Any
 
 
 @dataclass(frozen=True)
+class ArxivFields:
+    """What an arXiv entry says beyond title and abstract (API or rss.arxiv.org)."""
+
+    arxiv_id: str  # without version: "2604.12345", "cs/0701188"
+    categories: tuple[str, ...] = ()
+    primary_category: str = ""
+    # rss.arxiv.org's announce type (new, cross, replace, replace-cross); the API's is derived.
+    announce_type: str = ""
+    updated: datetime | None = None  # the latest version's date (API)
+
+
+@dataclass(frozen=True)
+class RedditFields:
+    """What a Reddit post says beyond title and selftext."""
+
+    score: int = 0
+    comments: int = 0
+    link: str = ""  # where a link post points, when not at Reddit itself
+    flair: str = ""
+    stickied: bool = False  # a moderators' notice
+    subreddit: str = ""
+
+
+@dataclass(frozen=True)
 class Item:
-    """One piece of news, normalized at the fetch boundary."""
+    """One piece of news, normalized at the fetch boundary: plain NFC text, http(s) URLs, and
+    the fields only its kind of source has, typed (`arxiv`, `reddit`)."""
 
     id: str  # canonical: "arxiv:2604.12345", or a cleaned URL / stable GUID
     title: str
@@ -22,7 +47,12 @@ class Item:
     authors: tuple[str, ...] = ()
     summary: str = ""  # plain text
     html: str = ""  # sanitized (nh3) HTML of the body, when the feed has one
-    extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    arxiv: ArxivFields | None = field(default=None, compare=False)
+    reddit: RedditFields | None = field(default=None, compare=False)
+
+    @property
+    def announce_type(self) -> str:
+        return self.arxiv.announce_type if self.arxiv else ""
 
     @property
     def content_hash(self) -> str:
@@ -31,14 +61,29 @@ class Item:
         return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
     def to_json(self) -> dict[str, Any]:
+        """Plain JSON values (times as ISO 8601, tuples as lists); `from_json` reads it back."""
         data = asdict(self)
         data["published"] = self.published.isoformat() if self.published else None
         data["authors"] = list(self.authors)
+        if self.arxiv is not None:
+            updated = self.arxiv.updated
+            data["arxiv"] = {
+                **asdict(self.arxiv),
+                "categories": list(self.arxiv.categories),
+                "updated": updated.isoformat() if updated else None,
+            }
         return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Item:
+        """An item as `to_json` wrote it, or as stored before the typed fields (an `extra`
+        dict with the same keys), so a store from an older version stays readable."""
         published = data.get("published")
+        legacy = data.get("extra") or {}
+        arxiv = data.get("arxiv") or ({**legacy} if legacy.get("arxiv_id") else None)
+        reddit = data.get("reddit")
+        if reddit is None and "score" in legacy:
+            reddit = legacy
         return cls(
             id=data["id"],
             title=data["title"],
@@ -49,8 +94,25 @@ class Item:
             authors=tuple(data.get("authors") or ()),
             summary=data.get("summary") or "",
             html=data.get("html") or "",
-            extra=dict(data.get("extra") or {}),
+            arxiv=_arxiv_fields(arxiv) if arxiv else None,
+            reddit=_reddit_fields(reddit) if reddit else None,
         )
+
+
+def _arxiv_fields(data: dict[str, Any]) -> ArxivFields:
+    updated = data.get("updated")
+    return ArxivFields(
+        arxiv_id=str(data["arxiv_id"]),
+        categories=tuple(str(c) for c in data.get("categories") or ()),
+        primary_category=str(data.get("primary_category") or ""),
+        announce_type=str(data.get("announce_type") or ""),
+        updated=datetime.fromisoformat(updated) if updated else None,
+    )
+
+
+def _reddit_fields(data: dict[str, Any]) -> RedditFields:
+    known = RedditFields.__dataclass_fields__
+    return RedditFields(**{k: v for k, v in data.items() if k in known})
 
 
 @dataclass(frozen=True)

@@ -88,7 +88,7 @@ def keys(item: Item) -> set[str]:
     found = {item.id}
     if item.url.startswith(("http://", "https://")):
         found.add(canonical_url(item.url))
-    paper = item.extra.get("arxiv_id") or _arxiv(item.url)
+    paper = (item.arxiv.arxiv_id if item.arxiv else None) or _arxiv(item.url)
     if paper:
         found.add(f"arxiv:{paper}")
     return found
@@ -96,7 +96,7 @@ def keys(item: Item) -> set[str]:
 
 def links(item: Item) -> set[str]:
     """Keys of what an item points at: its link out, urls and arXiv ids in its text."""
-    text = " ".join((str(item.extra.get("link") or ""), item.summary, item.html))
+    text = " ".join((item.reddit.link if item.reddit else "", item.summary, item.html))
     found = {f"arxiv:{m.group(1)}" for m in ARXIV_ID.finditer(text)}
     for url in HREF.findall(text):
         found.add(canonical_url(url.rstrip(".,;:")))
@@ -131,16 +131,16 @@ def score(
         bonus = cross_weight * len(mentioned_by)
         value += bonus
         reasons.append(f"linked by {', '.join(sorted(mentioned_by))} (+{bonus:g})")
-    announce = str(item.extra.get("announce_type") or "")
+    announce = item.announce_type
     if announce in ANNOUNCE_BONUS:
         value += ANNOUNCE_BONUS[announce]
         reasons.append(f"arXiv {announce} ({ANNOUNCE_BONUS[announce]:+g})")
-    votes = _int(item.extra.get("score"))
+    votes = item.reddit.score if item.reddit else 0
     if votes > 0:
         bonus = math.log10(1 + votes)
         value += bonus
         reasons.append(f"reddit score {votes} (+{bonus:.2f})")
-    comments = _int(item.extra.get("comments"))
+    comments = item.reddit.comments if item.reddit else 0
     if comments > 0:
         bonus = 0.5 * math.log10(1 + comments)
         value += bonus
@@ -177,7 +177,7 @@ def _ineligible(
         return "in this day's draft already (kept or dropped)"
     shown = keys(item) & taken
     if shown:
-        if str(item.extra.get("announce_type", "")).startswith("replace"):
+        if item.announce_type.startswith("replace"):
             return "a new version of a paper already in an issue"
         return "already in an issue"
     if item.section_id not in sections:
@@ -186,12 +186,12 @@ def _ineligible(
         return "published after this issue's day"
     if day_start and item.published and item.published < day_start:
         return f"older than {window} days"
-    if item.extra.get("stickied"):
+    if item.reddit and item.reddit.stickied:
         return "stickied (a moderators' notice, not news)"
     if source is not None:
-        votes = item.extra.get("score")
-        if source.min_score and votes is not None and _int(votes) < source.min_score:
-            return f"score {_int(votes)} under min_score {source.min_score}"
+        votes = item.reddit.score if item.reddit else None
+        if source.min_score and votes is not None and votes < source.min_score:
+            return f"score {votes} under min_score {source.min_score}"
         if relevance < source.min_relevance:
             return f"off-topic: interests weigh {relevance:g}, under min_relevance " + (
                 f"{source.min_relevance:g}"

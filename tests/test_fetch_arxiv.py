@@ -38,12 +38,16 @@ def test_api_capture(httpserver: HTTPServer) -> None:
         "Turning the TIDE: Cross-Architecture Distillation for Diffusion Large Language Models"
     )
     assert first.authors == ("Gongbo Zhang", "Wen Wang", "Ye Tian", "Li Yuan")
-    assert first.extra["arxiv_id"] == "2604.26951"
-    assert first.extra["categories"] == ["cs.CL", "cs.AI", "cs.LG"]
-    assert first.extra["primary_category"] == "cs.CL"
-    assert items[2].extra["primary_category"] == "math.OC"
+    assert first.arxiv.arxiv_id == "2604.26951"
+    assert first.arxiv.categories == (
+        "cs.CL",
+        "cs.AI",
+        "cs.LG",
+    )
+    assert first.arxiv.primary_category == "cs.CL"
+    assert items[2].arxiv.primary_category == "math.OC"
     assert first.published == datetime(2026, 4, 29, 17, 59, 1, tzinfo=UTC)
-    assert first.extra["updated"] == "2026-04-29T17:59:01+00:00"
+    assert first.arxiv.updated.isoformat() == "2026-04-29T17:59:01+00:00"
     assert first.summary.startswith("Diffusion large language models (dLLMs) offer parallel")
     assert all("v" not in i.url.rsplit("/", 1)[-1] for i in items)
     assert len({i.id for i in items}) == 20
@@ -73,7 +77,14 @@ def test_legacy_api_format(httpserver: HTTPServer) -> None:
     src = source(url, type="arxiv", query="cat:cs.RO AND neural", max_results=2)
     items = arxiv_fetch.fetch(src, "arxiv", fast_client(), None).items
     assert [i.id for i in items] == ["arxiv:2510.14968", "arxiv:2510.14827"]
-    assert items[0].extra["categories"] == ["cs.RO", "cs.AI", "cs.CV", "cs.LG", "cs.SY", "eess.SY"]
+    assert items[0].arxiv.categories == (
+        "cs.RO",
+        "cs.AI",
+        "cs.CV",
+        "cs.LG",
+        "cs.SY",
+        "eess.SY",
+    )
     assert "\n" not in items[0].summary
 
 
@@ -152,9 +163,9 @@ def test_announce_type_from_the_api(httpserver: HTTPServer) -> None:
     items = arxiv_fetch.fetch(src, "arxiv", fast_client(), None).items
     by_id = {i.id: i for i in items}
     # Primary cs.CL under a cs.LG query: a cross-list; math.OC likewise.
-    assert by_id["arxiv:2604.26951"].extra["announce_type"] == "cross"
-    assert {i.extra["announce_type"] for i in items} <= {"new", "cross", "replace", "replace-cross"}
-    assert any(i.extra["announce_type"] == "new" for i in items)
+    assert by_id["arxiv:2604.26951"].announce_type == "cross"
+    assert {i.announce_type for i in items} <= {"new", "cross", "replace", "replace-cross"}
+    assert any(i.announce_type == "new" for i in items)
 
 
 def test_query_is_bounded_by_the_window() -> None:
@@ -172,4 +183,4 @@ def test_rss_mode_reads_rss_arxiv_org(httpserver: HTTPServer) -> None:
     src = source(httpserver.url_for("/rss/cs.LG"), type="arxiv", mode="rss")
     items = arxiv_fetch.fetch(src, "arxiv", fast_client(), None).items
     assert len(items) == 3
-    assert all(i.extra["announce_type"] for i in items)
+    assert all(i.announce_type for i in items)

@@ -18,14 +18,14 @@ def test_fetch_json_prints_one_item_per_line(
     assert lines, "no items printed"
     items = [json.loads(line) for line in lines]
     assert all(i["source_id"] == "reddit-ml" and i["section_id"] == "reddit" for i in items)
-    assert {"id", "title", "url", "authors", "published", "summary", "html", "extra"} <= set(
+    assert {"id", "title", "url", "authors", "published", "summary", "html", "reddit"} <= set(
         items[0]
     )
     for item in items:
         assert item["id"].startswith("reddit:")
         assert datetime.fromisoformat(item["published"]).tzinfo is not None
-        assert isinstance(item["extra"]["score"], int)
-        assert isinstance(item["extra"]["stickied"], bool)
+        assert isinstance(item["reddit"]["score"], int)
+        assert isinstance(item["reddit"]["stickied"], bool)
     assert "fetched 1 sources" in result.err
     assert "fetched" not in result.out
 

@@ -35,7 +35,7 @@ def test_json_listing(httpserver: HTTPServer) -> None:
     items = _fetch(httpserver, feed(REDDIT_JSON))
     # Fetch keeps every post; stickied ones are flagged for selection to leave out.
     assert len(items) == 27
-    assert {i.id for i in items if i.extra["stickied"]} == STICKIED
+    assert {i.id for i in items if i.reddit.stickied} == STICKIED
     assert httpserver.log[0][0].headers["User-Agent"].startswith("python:org.neuralbriefing")
     assert httpserver.log[0][0].headers["Accept"] == "application/json"
     by_id = {i.id: i for i in items}
@@ -48,14 +48,14 @@ def test_json_listing(httpserver: HTTPServer) -> None:
     assert moat.source_id == "reddit-ml"
     assert moat.section_id == "reddit"
     assert moat.authors == ("u/hardmaru",)
-    assert moat.extra["score"] == 489
-    assert moat.extra["comments"] == 77
-    assert moat.extra["link"].startswith("https://www.semianalysis.com/p/google-we-have-no-moat")
+    assert moat.reddit.score == 489
+    assert moat.reddit.comments == 77
+    assert moat.reddit.link.startswith("https://www.semianalysis.com/p/google-we-have-no-moat")
     assert moat.published is not None and moat.published.tzinfo is UTC
     # A self post links nowhere else; a link post to arXiv keeps the paper's address.
-    assert by_id["reddit:1373nhq"].extra["link"] == ""
-    assert by_id["reddit:137odqz"].extra["link"] == "https://arxiv.org/abs/2304.10423"
-    assert by_id["reddit:137odqz"].extra["flair"] == "Research"
+    assert by_id["reddit:1373nhq"].reddit.link == ""
+    assert by_id["reddit:137odqz"].reddit.link == "https://arxiv.org/abs/2304.10423"
+    assert by_id["reddit:137odqz"].reddit.flair == "Research"
 
 
 def test_selftext_entities_are_unescaped(httpserver: HTTPServer) -> None:
@@ -69,7 +69,7 @@ def test_selftext_entities_are_unescaped(httpserver: HTTPServer) -> None:
 def test_min_score_is_left_to_selection(httpserver: HTTPServer) -> None:
     items = _fetch(httpserver, feed(REDDIT_JSON), min_score=100)
     assert len(items) == 27  # fetch keeps the low-scored posts too
-    assert sorted((i.extra["score"], i.id) for i in items if i.extra["score"] >= 100) == [
+    assert sorted((i.reddit.score, i.id) for i in items if i.reddit.score >= 100) == [
         (120, "reddit:1370xg9"),
         (144, "reddit:135u6z5"),
         (151, "reddit:135xbbo"),

@@ -72,10 +72,16 @@ def test_arxiv_rss_capture() -> None:
         "https://arxiv.org/abs/2604.21953",
         "https://arxiv.org/abs/2604.21956",
     ]
-    assert [i.extra["announce_type"] for i in items] == ["new", "new", "new"]
+    assert [i.announce_type for i in items] == ["new", "new", "new"]
     first = items[0]
-    assert first.extra["arxiv_id"] == "2604.21952"
-    assert first.extra["categories"] == ["cs.LG", "cs.AI", "cs.AR", "cs.NE", "cs.RO"]
+    assert first.arxiv.arxiv_id == "2604.21952"
+    assert first.arxiv.categories == (
+        "cs.LG",
+        "cs.AI",
+        "cs.AR",
+        "cs.NE",
+        "cs.RO",
+    )
     assert first.summary.startswith(
         "This work presents a multi-layered methodology for efficiently accelerating"
     )
@@ -97,7 +103,7 @@ def test_arxiv_rss_capture() -> None:
 def test_arxiv_rss_other_announce_types() -> None:
     items = parse("edge/arxiv-rss-announce-types.xml")
     assert [i.id for i in items] == ["arxiv:2604.30001", "arxiv:2501.00002", "arxiv:2502.00003"]
-    assert [i.extra["announce_type"] for i in items] == ["cross", "replace", "replace-cross"]
+    assert [i.announce_type for i in items] == ["cross", "replace", "replace-cross"]
     assert [i.summary for i in items] == [
         "We study sparse attention for long documents.",
         "Version three of an analysis of adaptive optimisers.",
@@ -119,9 +125,13 @@ def test_arxiv_api_capture_as_an_rss_source() -> None:
         "Turning the TIDE: Cross-Architecture Distillation for Diffusion Large Language Models"
     )
     assert items[0].authors == ("Gongbo Zhang", "Wen Wang", "Ye Tian", "Li Yuan")
-    assert items[0].extra["categories"] == ["cs.CL", "cs.AI", "cs.LG"]
+    assert items[0].arxiv.categories == (
+        "cs.CL",
+        "cs.AI",
+        "cs.LG",
+    )
     assert items[0].published == datetime(2026, 4, 29, 17, 59, 1, tzinfo=UTC)
-    assert "announce_type" not in items[0].extra
+    assert items[0].arxiv is not None and items[0].announce_type == ""
     assert len({i.id for i in items}) == 20
 
 

@@ -77,9 +77,8 @@ def assert_clean(item: Item) -> None:
     assert not DANGER.search(item.html), item.html
     assert not re.search(r"<script", item.summary, re.I)
     assert "root:x:" not in item.title + item.summary + item.html  # no /etc/passwd (XXE)
-    for value in item.extra.values():
-        if isinstance(value, str) and "://" in value:
-            assert value.startswith(("http://", "https://")), value
+    if item.reddit and item.reddit.link:
+        assert item.reddit.link.startswith(("http://", "https://")), item.reddit.link
 
 
 def test_the_corpus_is_big_enough_and_self_describing() -> None:

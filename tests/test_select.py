@@ -10,7 +10,7 @@ from pathlib import Path
 from conftest import CliResult, Newsroom
 
 from digest.config import Config
-from digest.models import Item
+from digest.models import ArxivFields, Item, RedditFields
 from digest.select import select
 
 DAY = date(2026, 11, 23)
@@ -34,8 +34,9 @@ def config(tmp_path: Path, window: int | None = 3, cap: int = 2) -> Config:
 def item(ident: str, hours_ago: float, section: str = "blog", score: int = 0) -> Item:
     published = datetime(2026, 11, 23, 12, tzinfo=UTC) - timedelta(hours=hours_ago)
     return Item(
-        ident, ident, f"https://e.org/{ident}", "b", section, published, extra={"score": score}
-    )
+        ident, ident, f"https://e.org/{ident}", "b", section, published,
+        reddit=RedditFields(score=score),
+    )  # fmt: skip
 
 
 def test_caps_keep_the_freshest_and_the_rest_are_reserves(tmp_path: Path) -> None:
@@ -107,8 +108,12 @@ def post(
     section: str = "blog",
     summary: str = "",
     url: str = "",
-    **extra: object,
+    arxiv_id: str = "",
+    announce_type: str = "",
+    html_link: str = "",
+    **reddit: object,
 ) -> Item:
+    """An item; `arxiv_id` makes it an arXiv paper, Reddit fields (score=…) a Reddit post."""
     published = datetime(2026, 11, 23, 12, tzinfo=UTC) - timedelta(hours=hours_ago)
     return Item(
         ident,
@@ -118,7 +123,8 @@ def post(
         section,
         published,
         summary=summary,
-        extra=dict(extra),
+        arxiv=ArxivFields(arxiv_id, announce_type=announce_type) if arxiv_id else None,
+        reddit=RedditFields(**reddit) if reddit else None,  # type: ignore[arg-type]
     )
 
 
@@ -172,7 +178,7 @@ def test_cross_mentions_lift_a_paper_others_discuss(tmp_path: Path) -> None:
 def test_announce_types_rank_new_over_cross_over_replace(tmp_path: Path) -> None:
     papers = [paper("2611.00003", "replace"), paper("2611.00004", "cross"), paper("2611.00005")]
     picked = select(ranked_config(tmp_path), papers, DAY, set())
-    assert [c.item.extra["announce_type"] for c in picked.chosen["arxiv"]] == [
+    assert [c.item.announce_type for c in picked.chosen["arxiv"]] == [
         "new",
         "cross",
         "replace",

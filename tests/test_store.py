@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 import stat
@@ -11,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from digest.errors import DigestError
-from digest.models import Brief, Item
+from digest.models import ArxivFields, Brief, Item, RedditFields
 from digest.store import MIGRATIONS, Store, atomic_write
 
 T0 = datetime(2026, 4, 30, 6, 0, tzinfo=UTC)
@@ -27,7 +28,7 @@ def _item(ident: str = "arxiv:2604.26951", title: str = "TIDE", **fields: object
         "published": datetime(2026, 4, 29, 17, 59, 1, tzinfo=UTC),
         "authors": ("Gongbo Zhang", "Wen Wang"),
         "summary": "Diffusion language models, distilled.",
-        "extra": {"categories": ["cs.CL"]},
+        "arxiv": ArxivFields(ident.removeprefix("arxiv:"), categories=("cs.CL",)),
     }
     values.update(fields)
     return Item(**values)  # type: ignore[arg-type]
@@ -51,6 +52,26 @@ def test_migrations_set_user_version_and_reopening_is_a_no_op(tmp_path: Path) ->
             row[0] for row in again.db.execute("SELECT name FROM sqlite_master WHERE type='table'")
         }
         assert {"items", "fetch_state", "briefs", "send_log"} <= tables
+
+
+def test_an_item_stored_by_an_older_version_is_read_with_typed_fields(store: Store) -> None:
+    """Before the typed fields, items were stored with an `extra` dict of the same keys."""
+    old = {
+        **_item().to_json(),
+        "extra": {"arxiv_id": "2604.26951", "categories": ["cs.CL"], "announce_type": "cross"},
+    }
+    del old["arxiv"], old["reddit"]
+    with store.transaction():
+        store.db.execute(
+            "INSERT INTO items (id, source_id, section_id, published, first_seen, data) "
+            "VALUES (?, 'arxiv-cs', 'arxiv', NULL, ?, ?)",
+            (old["id"], T0.isoformat(), json.dumps(old)),
+        )
+    kept = store.item("arxiv:2604.26951")
+    assert kept is not None and kept.announce_type == "cross"
+    assert kept.arxiv == ArxivFields("2604.26951", ("cs.CL",), announce_type="cross")
+    post = Item.from_json({**old, "extra": {"score": 12, "comments": 3, "stickied": True}})
+    assert post.reddit == RedditFields(score=12, comments=3, stickied=True) and post.arxiv is None
 
 
 def test_wal_and_integrity(store: Store) -> None:
@@ -79,7 +100,7 @@ def test_add_items_counts_new_ids_and_keeps_first_seen(store: Store) -> None:
     assert (kept.title, kept.summary) == ("TIDE, revised", "Version two.")  # what it says now
     assert kept.published == datetime(2026, 4, 29, 17, 59, 1, tzinfo=UTC)
     assert kept.authors == ("Gongbo Zhang", "Wen Wang")
-    assert kept.extra == {"categories": ["cs.CL"]}
+    assert kept.arxiv == ArxivFields("2604.26951", categories=("cs.CL",))
     assert store.item("arxiv:9999.99999") is None
     assert [i.id for i in store.items()] == [
         "arxiv:2604.26942",

@@ -25,7 +25,7 @@ from digest.errors import FetchError
 from digest.fetch import Fetched, rss
 from digest.fetch.normalize import arxiv_id
 from digest.http import HttpClient
-from digest.models import Item
+from digest.models import ArxivFields, Item
 from digest.store import FetchState
 
 
@@ -134,13 +134,13 @@ def _item(entry: Any, source: SourceConfig, section_id: str, categories: set[str
         published=published,
         authors=tuple(str(a.get("name", "")) for a in entry.get("authors") or [] if a.get("name")),
         summary=" ".join(str(entry.get("summary", "")).split()),
-        extra={
-            "arxiv_id": paper,
-            "categories": tags,
-            "primary_category": primary,
-            "updated": updated.isoformat() if updated else None,
-            "announce_type": announce_type(published, updated, primary, categories),
-        },
+        arxiv=ArxivFields(
+            arxiv_id=paper,
+            categories=tuple(tags),
+            primary_category=primary,
+            announce_type=announce_type(published, updated, primary, categories),
+            updated=updated,
+        ),
     )
 
 

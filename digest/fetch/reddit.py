@@ -27,7 +27,7 @@ from digest.errors import FetchError
 from digest.fetch import Fetched, rss
 from digest.fetch.normalize import clean_title, http_url
 from digest.http import HttpClient
-from digest.models import Item
+from digest.models import Item, RedditFields
 from digest.store import FetchState
 
 SELFTEXT_CHARS = 2000
@@ -191,14 +191,14 @@ def _item(child: Any, source: SourceConfig, section_id: str) -> Item | None:
         authors=(f"u/{post['author']}",) if isinstance(post.get("author"), str) else (),
         # Reddit escapes &, < and > in its Markdown selftext.
         summary=" ".join(html.unescape(str(post.get("selftext") or "")).split())[:SELFTEXT_CHARS],
-        extra={
-            "score": _int(post.get("score")),
-            "comments": _int(post.get("num_comments")),
-            "link": link_out if link_out and link_out != url else "",
-            "flair": str(post.get("link_flair_text") or ""),
-            "stickied": bool(post.get("stickied")),
-            "subreddit": str(post.get("subreddit") or ""),
-        },
+        reddit=RedditFields(
+            score=_int(post.get("score")),
+            comments=_int(post.get("num_comments")),
+            link=link_out if link_out and link_out != url else "",
+            flair=str(post.get("link_flair_text") or ""),
+            stickied=bool(post.get("stickied")),
+            subreddit=str(post.get("subreddit") or ""),
+        ),
     )
 
 

@@ -22,7 +22,7 @@ from digest.fetch.normalize import (
     sanitize_html,
 )
 from digest.http import HttpClient
-from digest.models import Item
+from digest.models import ArxivFields, Item
 from digest.store import FetchState
 
 SUMMARY_CHARS = 2000  # enough for a brief; the full body stays in `html`
@@ -111,24 +111,26 @@ def _item(entry: Any, source: SourceConfig, section_id: str) -> Item | None:
     summary_html = entry.get("summary") or body
     # WordPress descriptions are cut with "[...]": the full body reads better when there is one.
     text = html_to_text(body or summary_html)
-    extra: dict[str, Any] = {}
+    arxiv = None
     paper = arxiv_id(link) or arxiv_id(guid)
     if paper:
-        extra["arxiv_id"] = paper
+        announce = ""
         # rss.arxiv.org: "arXiv:2604.12345v1 Announce Type: new Abstract: …"
         if "announce type:" in text.lower():
             head, _, rest = text.partition("Abstract:")
-            announce = head.lower().split("announce type:")[-1].strip()
-            extra["announce_type"] = announce.split()[0] if announce else ""
+            said = head.lower().split("announce type:")[-1].strip()
+            announce = said.split()[0] if said else ""
             text = rest.strip() or text
         if entry.get("arxiv_announce_type"):
-            extra["announce_type"] = entry["arxiv_announce_type"]
-        extra["categories"] = [t.get("term") for t in entry.get("tags", []) if t.get("term")]
+            announce = str(entry["arxiv_announce_type"])
+        tags = tuple(str(t.get("term")) for t in entry.get("tags", []) if t.get("term"))
+        arxiv = ArxivFields(arxiv_id=paper, categories=tags, announce_type=announce)
         link = f"https://arxiv.org/abs/{paper}"  # the paper, not one version of it
     authors = tuple(
         a.get("name", "").strip() for a in entry.get("authors", []) if a.get("name", "").strip()
     )
-    if (not authors and entry.get("author")) or ("announce_type" in extra and len(authors) == 1):
+    announced = arxiv is not None and bool(arxiv.announce_type)
+    if (not authors and entry.get("author")) or (announced and len(authors) == 1):
         # rss.arxiv.org puts every author in one comma-separated dc:creator.
         joined = ", ".join(authors) or entry["author"]
         authors = tuple(a.strip() for a in joined.split(",") if a.strip())
@@ -146,5 +148,5 @@ def _item(entry: Any, source: SourceConfig, section_id: str) -> Item | None:
         authors=authors,
         summary=text[:SUMMARY_CHARS],
         html=sanitize_html(body or summary_html),
-        extra=extra,
+        arxiv=arxiv,
     )
