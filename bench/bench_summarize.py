@@ -32,9 +32,11 @@ sys.path.insert(0, str(ROOT))
 
 from digest.config import Config  # noqa: E402
 from digest.models import Item  # noqa: E402
+from digest.summarize.adapters import EMBEDDED  # noqa: E402
+from digest.summarize.embedded import embedded_folder  # noqa: E402
 from digest.summarize.generative import ModelSummarizer  # noqa: E402
 from digest.summarize.prompt import build  # noqa: E402
-from digest.summarize.transformers import EMBEDDED, TransformersGenerator, embedded_folder  # noqa: E402
+from digest.summarize.transformers import TransformersGenerator  # noqa: E402
 
 console = Console(stderr=True)
 FEEDS = ROOT / "examples" / "feeds"
@@ -84,7 +86,7 @@ def cold_load(state: Path) -> tuple[float, float]:
     """Convert the GGUF into a fresh state folder in a child process: (seconds, peak MB)."""
     code = (
         "import sys, time; sys.path.insert(0, sys.argv[2]); "
-        "from pathlib import Path; from digest.summarize.transformers import embedded_folder; "
+        "from pathlib import Path; from digest.summarize.embedded import embedded_folder; "
         "t = time.monotonic(); embedded_folder(Path(sys.argv[1])); print(time.monotonic() - t)"
     )
     started = time.monotonic()

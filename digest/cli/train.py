@@ -96,7 +96,7 @@ def train(
     config = app.config if (from_issues or base is None or output is None) else None
     lines, described = training_set(list(corpora), style, config if from_issues else None)
     if config is not None and base is None:
-        from digest.summarize.transformers import embedded_folder
+        from digest.summarize.embedded import embedded_folder
 
         base = embedded_folder(config.state_path)
     if base is None:

@@ -371,7 +371,7 @@ def _import_training_stack() -> tuple[Any, Any, Any]:
         import torch
         import transformers
 
-        from digest.summarize.transformers import quiet_libraries
+        from digest.summarize.embedded import quiet_libraries
     except ImportError:
         raise TrainingError(
             "digest train needs torch, transformers and peft — "

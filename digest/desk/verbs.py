@@ -1,24 +1,29 @@
-"""Editor operations on a draft. They never lose an editor's text: every change goes through
-the issue file (parse → change → atomic write), which is also what a hand edit touches.
-
-Items are addressed as `digest review list` numbers them: the items of the issue 1, 2, 3… in
-section order, then the dropped ones, continuing the count; reserves (eligible, left out by
-selection) are R1, R2…, best score first.
+"""The editor's operations on a draft. They never lose an editor's text: every change goes
+through the issue file (parse → change → atomic write), which is also what a hand edit touches.
 """
 
 from __future__ import annotations
 
 import re
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from urllib.parse import urlsplit
 
 from digest import clock
 from digest import issue as issues
 from digest.config import Config
+from digest.desk.refs import (
+    EDITOR_SOURCE,
+    Ref,
+    ReviewError,
+    find_draft,
+    find_editable,
+    numbered,
+    resolve,
+    resolve_live,
+)
 from digest.draft import fill_brief, select_for
-from digest.errors import EXIT_USAGE, DigestError, NothingNew
 from digest.fetch.normalize import canonical_id, canonical_url
 from digest.fetch.page import read_page
 from digest.glossary import find_term
@@ -28,133 +33,6 @@ from digest.models import Brief, Item
 from digest.select import Candidate
 from digest.store import Store
 from digest.summarize import Summarizer, cache_version, make_summarizer, summarize_cached
-
-EDITOR_SOURCE = "editor"  # source id of an item the editor added by hand
-
-
-class ReviewError(DigestError):
-    """Bad input to an editor command (unknown N, a section that does not exist, …)."""
-
-    exit_code = EXIT_USAGE
-
-
-# finding the issue -----------------------------------------------------------------------------
-def find_draft(config: Config, day: date | None = None) -> Issue:
-    """The draft for `day`, or the newest unpublished issue."""
-    all_issues = issues.load_all(config.issues_path)
-    if day is not None:
-        found = issues.for_date(all_issues, day)
-        if found is None:
-            raise NothingNew(
-                f"no issue for {day.isoformat()} in {config.issues_path} — "
-                f"run `digest draft --date {day.isoformat()}` first"
-            )
-        return found
-    drafts = [i for i in all_issues if i.status != "published"]
-    if not drafts:
-        raise NothingNew(f"no draft in {config.issues_path} — run `digest draft` to make one")
-    return max(drafts, key=lambda i: (i.date, i.number))
-
-
-def find_published(config: Config, number: int) -> Issue:
-    found = [i for i in issues.published(issues.load_all(config.issues_path)) if i.number == number]
-    if not found:
-        raise ReviewError(
-            f"no published issue 제 {number:04d}호 in {config.issues_path} — "
-            "see site/ or issues/ for the numbers"
-        )
-    return found[0]
-
-
-def find_editable(config: Config, day: date | None) -> Issue:
-    draft = find_draft(config, day)
-    if draft.status == "published":
-        raise ReviewError(
-            f"제 {draft.number:04d}호 ({draft.date}) is published — correct it with "
-            f"`digest review edit --published {draft.number}`"
-        )
-    return draft
-
-
-def expected_title(config: Config, issue: Issue) -> str:
-    """The title with the number the draft will get when published."""
-    number = issues.expected_number(issues.load_all(config.issues_path), issue)
-    return issues.issue_title(number, issue.date, issue.name)
-
-
-# numbering -------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Ref:
-    n: int
-    item: IssueItem
-    section: Section | None  # None for a dropped item
-
-    @property
-    def dropped(self) -> bool:
-        return self.section is None
-
-
-def numbered(issue: Issue) -> list[Ref]:
-    refs = [Ref(0, item, section) for section in issue.sections for item in section.items]
-    refs += [Ref(0, item, None) for item in issue.dropped]
-    return [Ref(n, ref.item, ref.section) for n, ref in enumerate(refs, 1)]
-
-
-def resolve(issue: Issue, n: int) -> Ref:
-    refs = numbered(issue)
-    if not 1 <= n <= len(refs):
-        span = f"1–{len(refs)}" if refs else "no items"
-        raise ReviewError(
-            f"no item {n} in the draft for {issue.date} (it has {span}) — see `digest review list`"
-        )
-    return refs[n - 1]
-
-
-def resolve_live(issue: Issue, n: int) -> Ref:
-    ref = resolve(issue, n)
-    if ref.dropped:
-        raise ReviewError(
-            f"item {n} ({ref.item.title}) is dropped — bring it back first with "
-            f"`digest review keep {n}`"
-        )
-    return ref
-
-
-# flags -----------------------------------------------------------------------------------------
-def item_flags(item: IssueItem, store: Store | None, prompt_version: str) -> list[str]:
-    """What the editor should know at a glance: 검토 필요 (a check failed), 미검토 (not yet
-    seen), 새 항목, generated 토막상식, edited."""
-    flags = []
-    if item.needs_review:
-        flags.append(issues.NEEDS_REVIEW)
-    if item.unreviewed:
-        flags.append(issues.UNREVIEWED)
-    if item.new:
-        flags.append(issues.NEW_FLAG)
-    if item.glossary_note and item.glossary_generated:
-        flags.append("generated 토막상식")
-    if is_edited(item, store, prompt_version):
-        flags.append("edited")
-    if item.note:
-        flags.append("한마디")
-    return flags
-
-
-def is_edited(item: IssueItem, store: Store | None, prompt_version: str) -> bool:
-    """Whether the brief differs from what the model wrote (the cached brief for the item)."""
-    if item.other_lines:
-        return True
-    if store is None or not item.model:
-        return False  # no model wrote it, so there is nothing to compare with
-    source = store.item(item.id)
-    if source is None:
-        return False
-    brief = store.cached_brief(source.content_hash, item.model, prompt_version)
-    if brief is None:
-        return False
-    written = (item.key_sentence, item.summary, item.significance, item.glossary_note)
-    original = (brief.key_sentence, brief.summary, brief.significance, brief.glossary_note)
-    return written != tuple(" ".join(text.split()) for text in original)
 
 
 # the operations --------------------------------------------------------------------------------
@@ -454,7 +332,7 @@ def suggest_keywords(config: Config, draft: Issue, limit: int = 12) -> list[str]
                 explained.add(term.term)
                 counts[term.term] += 1
             source = store.item(entry.id)
-            for category in (source.arxiv.categories if source and source.arxiv else ()):
+            for category in source.arxiv.categories if source and source.arxiv else ():
                 counts[str(category)] += 1
     have = {k.casefold() for k in draft.keywords}
     ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
@@ -507,24 +385,3 @@ def _summarize(config: Config, store: Store, item: Item) -> Brief:
         summarizer, [item], store, cache_version(config), clock.now(config.timezone)
     )
     return briefs[0] if briefs else Brief(needs_review=True)
-
-
-@dataclass
-class Listing:
-    """The draft as `digest review list` shows it."""
-
-    issue: Issue
-    title: str  # with the number it will get
-    rows: list[tuple[Ref, list[str]]] = field(default_factory=list)
-    reserves: list[Candidate] = field(default_factory=list)
-
-
-def listing(config: Config, day: date | None, with_reserves: bool = False) -> Listing:
-    issue = find_draft(config, day)
-    result = Listing(issue, expected_title(config, issue))
-    with Store(config.state_path) as store:
-        version = cache_version(config)
-        result.rows = [(ref, item_flags(ref.item, store, version)) for ref in numbered(issue)]
-        if with_reserves and issue.status != "published":
-            result.reserves = reserves(config, store, issue)
-    return result

@@ -1,0 +1,69 @@
+"""The editor's desk: the verbs of `digest review` on a draft.
+
+| module | what it holds |
+| --- | --- |
+| `refs.py` | finding the issue a command works on; addressing its items (`Ref`, `resolve`) |
+| `verbs.py` | approve, drop, keep, move, note, regen, add, keywords, accept, mark_seen |
+| `listing.py` | flags per item, and the draft as `review list` shows it |
+"""
+
+from digest.desk.listing import Listing, is_edited, item_flags, listing
+from digest.desk.refs import (
+    EDITOR_SOURCE,
+    Ref,
+    ReviewError,
+    expected_title,
+    find_draft,
+    find_editable,
+    find_published,
+    numbered,
+    resolve,
+    resolve_live,
+)
+from digest.desk.verbs import (
+    Keywords,
+    Regenerated,
+    accept_note,
+    add,
+    approve,
+    drop,
+    keep,
+    keywords,
+    mark_seen,
+    move,
+    note,
+    regen,
+    reserves,
+    suggest_keywords,
+)
+
+__all__ = [
+    "EDITOR_SOURCE",
+    "Keywords",
+    "Listing",
+    "Ref",
+    "Regenerated",
+    "ReviewError",
+    "accept_note",
+    "add",
+    "approve",
+    "drop",
+    "expected_title",
+    "find_draft",
+    "find_editable",
+    "find_published",
+    "is_edited",
+    "item_flags",
+    "keep",
+    "keywords",
+    "listing",
+    "mark_seen",
+    "move",
+    "note",
+    "numbered",
+    "regen",
+    "reserves",
+    "resolve",
+    "resolve_live",
+    "suggest_keywords",
+]

