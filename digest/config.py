@@ -21,10 +21,16 @@ from pydantic import (
 from digest.errors import ConfigError
 
 DEFAULT_CONFIG_NAME = "feeds.yaml"
-SOURCE_TYPES = ("rss", "arxiv", "reddit")
 # The day's top posts; Reddit's own "hot" mixes in days-old threads.
 REDDIT_LISTING = "https://www.reddit.com/r/{}/top.json?t=day&limit=50"
-SUMMARIZER_BACKENDS = ("extractive", "transformers", "openai")
+
+
+def _one_of(value: str, registry: Mapping[str, object], what: str) -> str:
+    if value not in registry:
+        names = list(registry)
+        known = ", ".join(repr(n) for n in names[:-1]) + f" or {names[-1]!r}"
+        raise ValueError(f"unknown {what} {value!r}; use one of: {known}")
+    return value
 
 
 class _Strict(BaseModel):
@@ -33,7 +39,7 @@ class _Strict(BaseModel):
 
 class SourceConfig(_Strict):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
-    type: Literal["rss", "arxiv", "reddit"]
+    type: str  # a key of fetch.FETCHERS: rss, arxiv, reddit
     url: str
     name: str = ""
     # arXiv: the search query (e.g. "cat:cs.LG OR cat:cs.AI") and how many results to ask for.
@@ -55,6 +61,13 @@ class SourceConfig(_Strict):
     # at least this weight to be news. 0 = every item of this source is eligible.
     min_relevance: float = Field(default=0.0, ge=0)
 
+    @field_validator("type")
+    @classmethod
+    def _known_type(cls, value: str) -> str:
+        from digest.fetch import FETCHERS
+
+        return _one_of(value, FETCHERS, "source type")
+
     @model_validator(mode="before")
     @classmethod
     def _subreddit_url(cls, data: Any) -> Any:
@@ -72,7 +85,15 @@ class SectionConfig(_Strict):
 
 
 class SummarizerConfig(_Strict):
-    backend: Literal["extractive", "transformers", "openai"] = "extractive"
+    backend: str = "extractive"  # a key of summarize.BACKENDS: extractive, transformers, openai
+
+    @field_validator("backend")
+    @classmethod
+    def _known_backend(cls, value: str) -> str:
+        from digest.summarize import BACKENDS
+
+        return _one_of(value, BACKENDS, "summarizer backend")
+
     # transformers: a Hugging Face model id or a local folder ("" = the embedded Gemma 3 270M);
     # openai: the model name the server knows.
     model: str = ""

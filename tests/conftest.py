@@ -136,3 +136,16 @@ def smtp_server(handler: object, monkeypatch: pytest.MonkeyPatch) -> Iterator[in
         yield port
     finally:
         controller.stop()
+
+
+@pytest.fixture
+def scripted(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    """The `scripted` summarizer backend (tests/scripted.py), registered for this test."""
+    import scripted as module
+
+    from digest import summarize
+
+    monkeypatch.setitem(summarize.BACKENDS, "scripted", "scripted")
+    module.reset()
+    yield module
+    module.reset()

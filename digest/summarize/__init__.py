@@ -5,6 +5,7 @@ Heavy backends are imported only when chosen, so `digest build` never loads torc
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from datetime import datetime
 from typing import Protocol
@@ -47,7 +48,7 @@ def cache_version(config: Config) -> str:
     return f"{config.summarizer.prompt_version}/{style(config)}"
 
 
-def _recent_terms(config: Config) -> frozenset[str]:
+def recent_terms(config: Config) -> frozenset[str]:
     """Glossary terms explained in the last 30 published issues: not explained again."""
     from digest.glossary import recently_explained
     from digest.issue import load_all
@@ -55,44 +56,27 @@ def _recent_terms(config: Config) -> frozenset[str]:
     return recently_explained(load_all(config.issues_path))
 
 
-def _extractive(config: Config, progress: Progress | None = None) -> Summarizer:
-    from digest.summarize.extractive import ExtractiveSummarizer
-
-    return ExtractiveSummarizer(_recent_terms(config))
-
-
-def _transformers(config: Config, progress: Progress | None = None) -> Summarizer:
-    from digest.summarize.generative import ModelSummarizer
-    from digest.summarize.transformers import LazyTransformersGenerator
-
-    generator = LazyTransformersGenerator(config)
-    return ModelSummarizer(generator, _recent_terms(config), progress, style(config))
-
-
-def _openai(config: Config, progress: Progress | None = None) -> Summarizer:
-    from digest.summarize.generative import ModelSummarizer
-    from digest.summarize.openai import OpenAIGenerator
-
-    return ModelSummarizer(OpenAIGenerator(config), _recent_terms(config), progress, style(config))
-
-
-# Keyed by `summarizer.backend` in feeds.yaml; a new backend is one module plus one line here.
-BACKENDS: dict[str, Callable[[Config, Progress | None], Summarizer]] = {
-    "extractive": _extractive,
-    "transformers": _transformers,
-    "openai": _openai,
+# Keyed by `summarizer.backend` in feeds.yaml (config validates against these keys). A new
+# backend is one module with a `make(config, progress) -> Summarizer` function, plus one line here.
+BACKENDS: dict[str, str] = {
+    "extractive": "digest.summarize.extractive",
+    "transformers": "digest.summarize.transformers",
+    "openai": "digest.summarize.openai",
 }
 
 
 def make_summarizer(config: Config, progress: Progress | None = None) -> Summarizer:
-    """The configured backend; `progress(done, total)` is called as model batches finish."""
+    """The configured backend, its module imported only now (torch only for a model backend);
+    `progress(done, total)` is called as items finish. Raises ConfigError for a backend this
+    version does not have, and whatever the backend raises for its settings."""
     backend = config.summarizer.backend
     if backend not in BACKENDS:
         raise ConfigError(
             f"feeds.yaml: summarizer.backend {backend!r} is not available in this version — "
             f"use one of: {', '.join(sorted(BACKENDS))}"
         )
-    return BACKENDS[backend](config, progress)
+    made: Summarizer = importlib.import_module(BACKENDS[backend]).make(config, progress)
+    return made
 
 
 def summarize_cached(

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import re
 
+from digest.config import Config
 from digest.glossary import pick_term
 from digest.models import Brief, Item
+from digest.summarize import Progress, recent_terms
 
 MODEL_ID = "extractive"
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"“(\[]?[A-Z0-9가-힣])")
@@ -48,6 +50,11 @@ def _clip(sentence: str) -> str:
     if len(sentence) <= MAX_SENTENCE:
         return sentence
     return sentence[: MAX_SENTENCE - 1].rsplit(" ", 1)[0] + "…"
+
+
+def make(config: Config, progress: Progress | None = None) -> ExtractiveSummarizer:
+    """The `extractive` backend (summarize.BACKENDS)."""
+    return ExtractiveSummarizer(recent_terms(config))
 
 
 class ExtractiveSummarizer:

@@ -17,6 +17,8 @@ from concurrent.futures import ThreadPoolExecutor
 from digest.config import Config, Secrets
 from digest.errors import ConfigError, DigestError, FetchError, TransientFetchError
 from digest.http import HttpClient
+from digest.summarize import Progress, recent_terms, style
+from digest.summarize.generative import ModelSummarizer
 from digest.summarize.prompt import Prompt
 
 log = logging.getLogger(__name__)
@@ -28,6 +30,11 @@ RETRY_TEMPERATURE = 0.7  # the one retry after a failed validation asks for a di
 
 class SummarizerServerError(DigestError):
     """The chat-completions server refused or could not be reached; names the URL and the fix."""
+
+
+def make(config: Config, progress: Progress | None = None) -> ModelSummarizer:
+    """The `openai` backend (summarize.BACKENDS)."""
+    return ModelSummarizer(OpenAIGenerator(config), recent_terms(config), progress, style(config))
 
 
 class OpenAIGenerator:

@@ -22,6 +22,7 @@ from typing import Any
 
 from digest.config import Config
 from digest.errors import ConfigError
+from digest.summarize import Progress, recent_terms, style
 from digest.summarize.adapters import EMBEDDED, adapter_id, resolve_adapter
 from digest.summarize.decoding import (
     GroundedLogits,
@@ -36,6 +37,7 @@ from digest.summarize.embedded import (
     embedded_folder,
     import_stack,
 )
+from digest.summarize.generative import ModelSummarizer
 from digest.summarize.grounding import GroundedText
 from digest.summarize.prompt import FEW_SHOT, Prompt
 
@@ -348,3 +350,10 @@ def _dtype(torch: Any, wanted: str, device: str) -> Any:
         # on a GPU bfloat16 halves the memory at no cost.
         return torch.bfloat16 if device == "cuda" else torch.float32
     return getattr(torch, wanted)
+
+
+def make(config: Config, progress: Progress | None = None) -> ModelSummarizer:
+    """The `transformers` backend (summarize.BACKENDS): the model loads on first use."""
+    return ModelSummarizer(
+        LazyTransformersGenerator(config), recent_terms(config), progress, style(config)
+    )

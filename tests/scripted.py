@@ -1,0 +1,44 @@
+"""A summarizer backend for tests, registered the way a real one is (summarize.BACKENDS): it
+answers from a queue and records every prompt, so everything downstream of the model (validation,
+fallback, the issue file, the site) is tested without one (the pattern of llm's MockModel).
+
+    scripted.enqueue(" 요약 …\\n- [의의] …")   # one answer per item, in order
+    scripted.PROMPTS                          # what the summarizer asked
+"""
+
+from __future__ import annotations
+
+from digest.config import Config
+from digest.summarize import Progress, recent_terms, style
+from digest.summarize.generative import ModelSummarizer
+from digest.summarize.prompt import Prompt
+
+ANSWERS: list[str] = []
+PROMPTS: list[Prompt] = []
+
+
+def enqueue(*answers: str) -> None:
+    ANSWERS.extend(answers)
+
+
+def reset() -> None:
+    ANSWERS.clear()
+    PROMPTS.clear()
+
+
+class ScriptedGenerator:
+    model_id = "scripted:1"
+    batch_size = 4
+    completion = True
+    tuned = True  # asked with the short tuned prompt, as the embedded model with its adapter
+    writes_notes = False
+
+    def generate(self, prompts: list[Prompt], *, retry: bool = False) -> list[str]:
+        PROMPTS.extend(prompts)
+        if len(ANSWERS) < len(prompts):
+            raise AssertionError(f"the scripted summarizer has {len(ANSWERS)} answers left")
+        return [ANSWERS.pop(0) for _ in prompts]
+
+
+def make(config: Config, progress: Progress | None = None) -> ModelSummarizer:
+    return ModelSummarizer(ScriptedGenerator(), recent_terms(config), progress, style(config))
