@@ -12,11 +12,16 @@ from digest.config import Config, SourceConfig
 from digest.errors import FetchError
 from digest.http import HttpClient
 from digest.models import Item
+from digest.registry import FETCHERS
 from digest.store import FetchState, Store
 
 
 @dataclass(frozen=True)
 class Fetched:
+    """What a fetcher returns for one source: every item it gave (none when `not_modified`,
+    an HTTP 304), and the ETag and Last-Modified validators for the next conditional request
+    (RFC 9110)."""
+
     items: list[Item]
     etag: str | None = None
     last_modified: str | None = None
@@ -27,16 +32,6 @@ MAX_WORKERS = 64
 Fetcher = Callable[[SourceConfig, str, HttpClient, FetchState | None], Fetched]
 
 
-# Keyed by a source's `type:` in feeds.yaml (config validates against these keys). A new
-# source type is one module with a `fetch(source, section_id, http, state) -> Fetched`
-# function, plus one line here.
-FETCHERS: dict[str, str] = {
-    "rss": "digest.fetch.rss",
-    "arxiv": "digest.fetch.arxiv",
-    "reddit": "digest.fetch.reddit",
-}
-
-
 def fetcher(kind: str) -> Fetcher:
     """The fetch function of source type `kind` (a key of FETCHERS), imported on first use."""
     found: Fetcher = importlib.import_module(FETCHERS[kind]).fetch
@@ -45,6 +40,9 @@ def fetcher(kind: str) -> Fetcher:
 
 @dataclass
 class SourceOutcome:
+    """One source's result in a fetch: items returned and how many were new to the store,
+    whether the server said 304, or the one-line error that stopped it."""
+
     source_id: str
     items: int = 0
     new: int = 0
@@ -55,6 +53,8 @@ class SourceOutcome:
 
 @dataclass
 class FetchReport:
+    """Every source's outcome of one `fetch_all`, in feeds.yaml's order."""
+
     outcomes: list[SourceOutcome] = field(default_factory=list)
 
     @property
@@ -73,7 +73,15 @@ def fetch_all(
     only: str | None = None,
     on_done: Callable[[SourceOutcome], None] | None = None,
 ) -> FetchReport:
-    """Fetch every source concurrently; one broken source is reported, never fatal."""
+    """Fetch every source of feeds.yaml (or only the one with id `only`) concurrently, store
+    what each returns and its fetch state, and return a `FetchReport` in feeds.yaml's order.
+
+    One broken source is reported in its outcome, never fatal: a FetchError, or any other
+    exception from its fetcher (a parser bug), becomes its one-line `error`. A source's
+    `window_days` defaults to `select.window_days`; a url without a scheme is a file relative
+    to feeds.yaml. `http` replaces the HTTP client (tests); `on_done` is told each outcome as
+    it is stored. Raises ConfigError when `only` names no source; the store's SQLite errors
+    propagate (`runs.stage` names them in `digest daily`)."""
     http = http or HttpClient()
     jobs = [
         (

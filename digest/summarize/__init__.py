@@ -13,6 +13,7 @@ from typing import Protocol
 from digest.config import Config
 from digest.errors import ConfigError
 from digest.models import Brief, Item
+from digest.registry import BACKENDS
 from digest.store import Store
 
 # Reports progress of model backends: (items done, items asked for).
@@ -54,15 +55,6 @@ def recent_terms(config: Config) -> frozenset[str]:
     from digest.issue import load_all
 
     return recently_explained(load_all(config.issues_path))
-
-
-# Keyed by `summarizer.backend` in feeds.yaml (config validates against these keys). A new
-# backend is one module with a `make(config, progress) -> Summarizer` function, plus one line here.
-BACKENDS: dict[str, str] = {
-    "extractive": "digest.summarize.extractive",
-    "transformers": "digest.summarize.transformers",
-    "openai": "digest.summarize.openai",
-}
 
 
 def make_summarizer(config: Config, progress: Progress | None = None) -> Summarizer:
