@@ -19,6 +19,7 @@ from pydantic import (
 )
 
 from digest.errors import ConfigError
+from digest.registry import BACKENDS, FETCHERS
 
 DEFAULT_CONFIG_NAME = "feeds.yaml"
 # The day's top posts; Reddit's own "hot" mixes in days-old threads.
@@ -38,6 +39,13 @@ class _Strict(BaseModel):
 
 
 class SourceConfig(_Strict):
+    """One source of a section (`sections[].sources[]`): its `id` (lower-case, unique),
+    `type` (a key of `registry.FETCHERS`: rss, arxiv, reddit) and `url`, plus fields that only
+    some types read (arXiv `query`/`mode`/`window_days`, Reddit `subreddit`/`min_score`, and
+    `min_relevance` for mixed feeds), each explained where it is declared. A `subreddit`
+    without a `url` stands for that subreddit's top posts of the day (`REDDIT_LISTING`).
+    Frozen; unknown keys are refused."""
+
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
     type: str  # a key of fetch.FETCHERS: rss, arxiv, reddit
     url: str
@@ -64,8 +72,6 @@ class SourceConfig(_Strict):
     @field_validator("type")
     @classmethod
     def _known_type(cls, value: str) -> str:
-        from digest.fetch import FETCHERS
-
         return _one_of(value, FETCHERS, "source type")
 
     @model_validator(mode="before")
@@ -78,6 +84,10 @@ class SourceConfig(_Strict):
 
 
 class SectionConfig(_Strict):
+    """One section of the issue, in the newsletter's order: `id` (the `<!-- section: id -->`
+    mark in issue files), `title` (its `##` heading), `max_items` (the cap on items selection
+    puts in it, 0-100; the rest are the editor's reserves) and its sources (at least one)."""
+
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
     title: str
     max_items: int = Field(default=5, ge=0, le=100)
@@ -85,13 +95,18 @@ class SectionConfig(_Strict):
 
 
 class SummarizerConfig(_Strict):
+    """How briefs are written (`summarizer:`): the `backend` (a key of `registry.BACKENDS`:
+    extractive, transformers, openai), then settings each backend reads (model, style,
+    adapter, device and decoding for transformers; server, key variable and retries for
+    openai), each explained where it is declared. The model (with its adapter), `prompt_version`
+    and the style in force make the brief cache key, so changing one writes new briefs.
+    docs/summarizer.md describes every key."""
+
     backend: str = "extractive"  # a key of summarize.BACKENDS: extractive, transformers, openai
 
     @field_validator("backend")
     @classmethod
     def _known_backend(cls, value: str) -> str:
-        from digest.summarize import BACKENDS
-
         return _one_of(value, BACKENDS, "summarizer backend")
 
     # transformers: a Hugging Face model id or a local folder ("" = the embedded Gemma 3 270M);
@@ -133,6 +148,10 @@ class SummarizerConfig(_Strict):
 
 
 class SelectConfig(_Strict):
+    """What makes a stored item news (`select:`): the date window in days before the issue
+    date (None keeps everything), the ranking weights of interests and cross-mentions, and
+    whether Reddit threads ride along with the item they link. Read by `select.select`."""
+
     # Items older than this many days before the issue date are not news; null keeps everything
     # (the bundled sample uses null because its captures span several years).
     window_days: int | None = Field(default=3, ge=1)
@@ -145,12 +164,22 @@ class SelectConfig(_Strict):
 
 
 class SiteConfig(_Strict):
+    """The website (`site:`): its public `url` ("" = none; email links to the web version need
+    it), the `output` folder `digest build` writes (relative to feeds.yaml) and how many
+    `recent` issues the home page lists (at least 1)."""
+
     url: str = ""
     output: str = "site"
     recent: int = Field(default=10, ge=1)
 
 
 class EmailConfig(_Strict):
+    """The email (`email:`): sender (`from`, read into `from_`), the subscribers CSV and the
+    Reply-To, the dry-run `outbox` folder, the HTML size budget in bytes (Gmail clips beyond
+    ~102 KB), the List-Unsubscribe URL, and relay pacing and retries in seconds. SMTP host and
+    credentials are not here: they come from the environment only (`Secrets`). docs/email.md
+    describes every key."""
+
     from_: str = Field(default="", alias="from")
     subscribers: str = ""
     reply_to: str = ""
@@ -176,6 +205,13 @@ class EmailConfig(_Strict):
 
 
 class Config(_Strict):
+    """The whole of feeds.yaml, validated and frozen: the newsletter's `title`, its `timezone`
+    (an IANA name; "today" and every issue date are taken there), the summarizer, selection,
+    interests (keyword → weight), sections with their sources, site and email settings,
+    `auto_publish`/`publish_empty`, and the issues, state and templates folders. Made by
+    `load_config`, which also sets `base_dir` (feeds.yaml's folder): relative paths resolve
+    against it (`path`). No two sections share an id, nor do two sources."""
+
     title: str = "뉴랄브리핑"
     timezone: str = "Asia/Seoul"
     summarizer: SummarizerConfig = SummarizerConfig()
@@ -233,21 +269,27 @@ class Config(_Strict):
 
     @property
     def issues_path(self) -> Path:
+        """The folder of issue files (`issues_dir`, resolved)."""
         return self.path(self.issues_dir)
 
     @property
     def state_path(self) -> Path:
+        """The state folder (`state_dir`, resolved): the database, lock and run records."""
         return self.path(self.state_dir)
 
     @property
     def site_path(self) -> Path:
+        """The folder the site is built into (`site.output`, resolved)."""
         return self.path(self.site.output)
 
     @property
     def sources(self) -> list[tuple[SectionConfig, SourceConfig]]:
+        """Every (section, source) pair, in feeds.yaml's order."""
         return [(section, source) for section in self.sections for source in section.sources]
 
     def section(self, section_id: str) -> SectionConfig:
+        """The section with id `section_id`. Raises ConfigError, listing the known ids, when
+        feeds.yaml has none."""
         for section in self.sections:
             if section.id == section_id:
                 return section
@@ -255,6 +297,7 @@ class Config(_Strict):
 
     @property
     def section_ids(self) -> list[str]:
+        """The section ids, in feeds.yaml's order."""
         return [s.id for s in self.sections]
 
 
@@ -320,6 +363,9 @@ class Secrets:
 
 
 def find_config(explicit: str | os.PathLike[str] | None) -> Path:
+    """The feeds.yaml to use: `explicit` (--config) if given, else $DIGEST_CONFIG, else
+    feeds.yaml in the current folder. The path is returned as given, not resolved. Raises
+    ConfigError naming the fix (--config PATH or `digest init`) when that file does not exist."""
     if explicit:
         path = Path(explicit)
         if not path.is_file():
@@ -338,6 +384,13 @@ def find_config(explicit: str | os.PathLike[str] | None) -> Path:
 
 
 def load_config(path: str | os.PathLike[str] | None = None) -> Config:
+    """Read and validate feeds.yaml (found by `find_config(path)`) into a `Config`.
+
+    The DIGEST_* variables of `ENV_OVERRIDES` replace the file's values before validation
+    (flags, applied later by the CLI, override both); `base_dir` is set to the file's folder.
+    Raises ConfigError when the file is missing, is not valid YAML, is not a mapping, or fails
+    validation: one line per problem, as `file:line: key: problem — fix` (or naming the
+    environment variable when the value came from there)."""
     file = find_config(path)
     text = file.read_text(encoding="utf-8")
     try:
