@@ -19,4 +19,5 @@ def now(timezone: str = "UTC") -> datetime:
 
 
 def today(timezone: str) -> date:
+    """Today's date in `timezone` (an IANA name, e.g. feeds.yaml's Asia/Seoul), per `now`."""
     return now(timezone).date()

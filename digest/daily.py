@@ -46,7 +46,20 @@ def run_daily(
     on_source: Callable[[SourceOutcome], None] | None = None,
     progress: Progress | None = None,
 ) -> DailyReport:
-    """Run every stage for `day`. Raises `DailyFailed` (with the report) when a stage fails."""
+    """Run every stage for `day` (a date in feeds.yaml's timezone) under the run lock: fetch,
+    draft, then `deliver` (publish when `publish`, or when it is None and `auto_publish` is on;
+    build; email when `send` and email is set up). Returns the `DailyReport`, whose `exit_code`
+    and `summary_line` the CLI prints; a day with nothing new is a report (exit code 3), not an
+    error. Every run that takes the lock writes a JSON record of its report under the state
+    folder's runs/, whether it succeeds or not.
+
+    `http` replaces the HTTP client (tests); `on_source` is told each source's outcome as it
+    finishes; `progress` is shown the stages and their counts.
+
+    Raises DailyFailed (carrying the report and the cause's exit code) when the lock is held
+    by another run (LockedError) or cannot be taken, or when a stage raises a DigestError; the
+    OS and SQLite errors of a stage arrive as DigestError (`runs.stage`). Any other exception
+    is a bug and propagates as it is, after the record is written."""
     started = time.monotonic()
     report = DailyReport(day, started_at=clock.now(config.timezone).isoformat(timespec="seconds"))
     report.stage = "lock"
@@ -189,8 +202,17 @@ def deliver(
     nothing newly published, a send that a crash or an outage interrupted is finished instead.
     The one route from a draft to readers: `digest daily` and `digest publish` both take it.
 
-    `on_stage(name)` is told "publish", "build" and "send" as each begins. Raises DigestError
-    from the stage that failed (an unapproved draft, a full disk: messages name the fix)."""
+    `on_stage(name)` is told "publish", "build" and "send" as each begins; `on_sent(address)`
+    each recipient whose message the server accepted. Returns a `Delivery`: the issue as it
+    now is, whether it was published now, the build and its seconds, and the send report
+    (None when nothing was sent).
+
+    Raises DigestError from the stage that failed, its message naming the fix: from publish,
+    an unapproved draft when `require_approval`, a later date already published, or
+    IssueFileError for a number another file holds; from send, ConfigError (no subscribers
+    file, bad DIGEST_SMTP_* values) or SendError (login, TLS or connection refused, the HTML
+    over `email.max_html_bytes`). OS and SQLite errors arrive as DigestError (`runs.stage`);
+    a broken template's jinja2 error is not converted."""
     progress = progress or NoProgress()
     on_stage = on_stage or (lambda name: None)
     published_now = False

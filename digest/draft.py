@@ -23,6 +23,9 @@ from digest.summarize import Summarizer, cache_version, make_summarizer, summari
 
 @dataclass(frozen=True)
 class DraftResult:
+    """What `make_draft` did: the issue as it now is, items added and briefs filled by this
+    run, briefs that came from the cache, and whether the file was written."""
+
     issue: Issue
     added: int  # items added by this run
     cached: int  # briefs that came from the cache
@@ -68,8 +71,15 @@ def make_draft(
     new items are appended (flagged 새 항목) and empty briefs filled. An approved or published
     issue is left alone. Returns what was done.
 
-    Raises NothingNew when there is no draft for `day` and nothing to put in one; DigestError
-    from the summarizer (a model that cannot load) or the store."""
+    `summarizer` replaces the configured backend (tests, progress). The file is merged as it
+    is after summarizing, so an edit saved meanwhile is kept; it is written only when
+    something was added or filled.
+
+    Raises NothingNew when there is no draft for `day` and nothing to put in one; ConfigError
+    or another DigestError from the summarizer (a missing model stack, a model that cannot
+    load, a server that refuses); IssueFileError for an issue file that cannot be parsed or
+    a number another file holds. The store's SQLite errors and OSError from writing pass
+    through (`runs.stage` names them in `digest daily`)."""
     all_issues = issues.load_all(config.issues_path)
     existing = issues.for_date(all_issues, day)
     if existing and existing.status != "draft":
@@ -128,6 +138,8 @@ def make_draft(
 
 
 def discussion_line(thread: Item) -> str:
+    """The line a discussion thread adds under the item it links: `- 토론: [레딧] [title](url)`
+    with its score and comment count when known (the source id instead of 레딧 for a post)."""
     where = "레딧" if thread.id.startswith("reddit:") else thread.source_id
     facts = []
     if thread.reddit and thread.reddit.score:
@@ -156,6 +168,7 @@ def _unfilled(issue: Issue, store: Store) -> list[tuple[Item, IssueItem]]:
 
 
 def has_brief(entry: IssueItem) -> bool:
+    """Whether the entry has any brief text: a key sentence, 요약, 의의 or 토막상식."""
     return any((entry.key_sentence, entry.summary, entry.significance, entry.glossary_note))
 
 

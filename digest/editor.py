@@ -43,10 +43,14 @@ class EditAborted(DigestError):
 
 
 class EditStillBroken(DigestError):
+    """The edit was saved broken MAX_ROUNDS times in a row: nothing was changed (exit 2)."""
+
     exit_code = EXIT_USAGE
 
 
 class NoEditor(DigestError):
+    """No text editor could be found or started ($EDITOR, $VISUAL, the fallbacks; exit 2)."""
+
     exit_code = EXIT_USAGE
 
 
@@ -87,6 +91,7 @@ def _with_problem(text: str, problem: str) -> str:
 
 
 def strip_problem(text: str) -> str:
+    """`text` without the problem lines (`<!-- digest: … -->`) put on top of a broken edit."""
     lines = text.splitlines(keepends=True)
     while lines and lines[0].startswith(ERROR_PREFIX):
         lines.pop(0)
@@ -96,6 +101,9 @@ def strip_problem(text: str) -> str:
 # the edits -------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Edited:
+    """What `edit` did: the issue as now written, whether its file changed, and for a
+    published issue the correction recorded."""
+
     issue: Issue
     changed: bool
     correction: issues.Correction | None = None

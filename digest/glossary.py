@@ -83,6 +83,9 @@ class GlossaryError(ValueError):
 
 @dataclass(frozen=True)
 class GlossaryTerm:
+    """One curated concept: its English `term`, Korean name `ko`, aliases, the one-line 토막상식
+    `note`, and the optional sense rules (see the module docstring)."""
+
     term: str
     ko: str
     note: str
@@ -137,6 +140,9 @@ class GlossaryTerm:
 
 @dataclass(frozen=True)
 class Match:
+    """Where `term` is mentioned: character offsets into the title, a newline and the body
+    taken as one text, and whether the mention is in the title."""
+
     term: GlossaryTerm
     start: int
     end: int
@@ -254,6 +260,8 @@ def parse_glossary(text: str) -> tuple[GlossaryTerm, ...]:
 
 @cache
 def load_glossary() -> tuple[GlossaryTerm, ...]:
+    """The bundled term base (digest/data/glossary.yaml), parsed once per process. Raises
+    GlossaryError (a ValueError, not a DigestError) when the file is malformed."""
     text = resources.files("digest").joinpath("data/glossary.yaml").read_text(encoding="utf-8")
     return parse_glossary(text)
 

@@ -38,6 +38,10 @@ POLITENESS = {"export.arxiv.org": 3.0}
 
 @dataclass(frozen=True)
 class Response:
+    """One answer: the final URL after redirects, the status (200, or 304 Not Modified), the
+    body already un-gzipped and within the size cap, the ETag and Last-Modified validators,
+    and every header with its name in lower case."""
+
     url: str
     status: int  # 200, or 304 when the validators matched
     body: bytes
@@ -67,6 +71,14 @@ class _BoundedRedirects(urllib.request.HTTPRedirectHandler):
 
 @dataclass
 class HttpClient:
+    """The client every fetcher shares, safe to use from many threads. Its rules: our
+    User-Agent; a 20 s socket timeout and a 60 s deadline for the whole request; bodies over
+    10 MB refused, before or after decompression; at most 5 redirects and only to http(s);
+    one request at a time per host, spaced as POLITENESS says (arXiv's API terms: one every
+    3 s); conditional GET; a wait for Reddit's X-Ratelimit-Reset when none are left; and 2
+    retries of transient failures (timeouts, resets, HTTP 429, 500, 502, 503, 504), honouring
+    Retry-After up to 60 s. Each rule is a field, so tests can change it."""
+
     user_agent: str = USER_AGENT
     timeout: float = TIMEOUT_S
     max_bytes: int = MAX_BODY_BYTES
@@ -94,7 +106,11 @@ class HttpClient:
         headers: dict[str, str] | None = None,
         data: bytes | None = None,
     ) -> Response:
-        """GET (or POST when `data` is given) with every rule of this module applied."""
+        """GET (or POST when `data` is given) with every rule of this module applied; `etag`
+        and `last_modified` make it conditional (a 304 is returned, not raised). Raises
+        TransientFetchError once the retries are spent, FetchError for any other failure
+        (a status not worth retrying, such as 404, a body too large or broken, a redirect
+        away from http(s), an unknown host)."""
         request_headers = {"User-Agent": self.user_agent, "Accept-Encoding": "gzip, deflate"}
         if etag:
             request_headers["If-None-Match"] = etag
@@ -112,6 +128,7 @@ class HttpClient:
                 time.sleep(getattr(exc, "retry_after", None) or self.backoff_s * attempt)
 
     def post(self, url: str, data: bytes, headers: dict[str, str] | None = None) -> Response:
+        """POST `data` under the same rules as `get` (retries included)."""
         return self.get(url, headers=headers, data=data)
 
     def _get_once(self, url: str, headers: dict[str, str], data: bytes | None) -> Response:

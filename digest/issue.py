@@ -90,6 +90,11 @@ def issue_title(number: int, day: date, name: str) -> str:
 
 @dataclass
 class IssueItem:
+    """One item as the issue file holds it: id, title and url (the `###` heading), source,
+    the brief (key sentence, 요약, 의의, 토막상식), the editor's 한마디, the flags of its
+    item mark (검토 필요 with reasons, 미검토, 생성 토막상식, 새 항목), the model that wrote
+    it, and any other lines the editor wrote, kept verbatim."""
+
     id: str
     title: str
     url: str
@@ -110,6 +115,7 @@ class IssueItem:
 
     @classmethod
     def from_brief(cls, item: Item, brief: Brief) -> IssueItem:
+        """A new entry for `item` written with `brief`: 미검토 when a model wrote it."""
         return cls(
             id=item.id,
             title=item.title,
@@ -129,6 +135,9 @@ class IssueItem:
 
 @dataclass
 class Section:
+    """A `##` section of an issue: its id (the `<!-- section: id -->` mark, else a slug of
+    the title), its title and its items in order."""
+
     id: str
     title: str
     items: list[IssueItem] = field(default_factory=list)
@@ -144,6 +153,11 @@ class Correction:
 
 @dataclass
 class Issue:
+    """One issue file: number, date (in feeds.yaml's timezone), the newsletter's name,
+    status (draft, approved, published), sections, 키워드, publication time (ISO 8601 with
+    offset), the dropped items (뺀 항목), corrections of a published issue, and the file it
+    was read from or written to (None for a new issue)."""
+
     number: int
     date: date
     name: str  # the newsletter's name from feeds.yaml, e.g. 뉴랄브리핑
@@ -178,6 +192,8 @@ class Issue:
 
 # writing -------------------------------------------------------------------------------------
 def to_markdown(issue: Issue) -> str:
+    """The issue file's text (front matter, title line, sections, 뺀 항목), in the format of
+    the module docstring, which `parse` reads back. Each field is written on one line."""
     front: dict[str, Any] = {
         "number": issue.number,
         "date": issue.date,
@@ -209,6 +225,9 @@ def item_markdown(item: IssueItem) -> str:
 
 
 def item_lines(item: IssueItem) -> list[str]:
+    """One item's lines in the file: heading, item mark with its flags, key sentence, the
+    labelled fields on one line each, the editor's other lines, then a blank line when there
+    is a field or other line."""
     mark = [f"item: {item.id}", f"source: {item.source_id}"]
     if item.dropped_from:
         mark.append(f"section: {item.dropped_from}")
@@ -252,6 +271,12 @@ def _escape_title(title: str) -> str:
 
 # reading -------------------------------------------------------------------------------------
 def parse(text: str, path: Path | None = None) -> Issue:
+    """An issue file's text as an `Issue` (its `path` set to `path`). The title line is
+    ignored (it derives from the front matter); lines it does not know are kept with their
+    item. Raises IssueFileError naming `path` (or `<issue>`) and, where it can, the line: no
+    or unclosed front matter, invalid YAML, a missing number or date, an unknown status, bad
+    corrections, an item before any section, a malformed item heading, text outside an item,
+    or a second 뺀 항목 heading."""
     where = str(path or "<issue>")
     if not text.startswith("---\n"):
         raise IssueFileError(f"{where}:1: no front matter — the file must start with '---'")
@@ -417,15 +442,20 @@ def _slug(title: str) -> str:
 
 # the issues folder ---------------------------------------------------------------------------
 def file_name(number: int) -> str:
+    """The issue file's name: `0042.md` (at least four digits)."""
     return f"{number:04d}.md"
 
 
 def load(path: Path) -> Issue:
+    """The issue in file `path` (UTF-8). Raises IssueFileError when it cannot be parsed;
+    OSError and UnicodeDecodeError from reading it pass through."""
     return parse(path.read_text(encoding="utf-8"), path)
 
 
 def load_all(issues_dir: Path) -> list[Issue]:
-    """Every issue file, by number. The files are the source of truth."""
+    """Every issue file (`NNNN.md`) in `issues_dir`, by number then date; [] when the folder
+    does not exist. The files are the source of truth. Raises IssueFileError for the first
+    file that cannot be parsed."""
     if not issues_dir.is_dir():
         return []
     issues = [load(p) for p in sorted(issues_dir.glob("[0-9][0-9][0-9][0-9].md"))]
@@ -433,6 +463,10 @@ def load_all(issues_dir: Path) -> list[Issue]:
 
 
 def save(issue: Issue, issues_dir: Path) -> Path:
+    """Write `issue` atomically to `issues_dir/NNNN.md` for its number and return that path;
+    when its number changed, the file it was read from is removed and `issue.path` updated.
+    Raises IssueFileError, writing nothing, when the file for that number holds another
+    issue (two issues never share a number); OSError from the disk passes through."""
     path = issues_dir / file_name(issue.number)
     mine = issue.path is not None and issue.path.resolve() == path.resolve()
     if path.exists() and not mine:
@@ -449,10 +483,12 @@ def save(issue: Issue, issues_dir: Path) -> Path:
 
 
 def for_date(issues: list[Issue], day: date) -> Issue | None:
+    """The first of `issues` dated `day`, whatever its status, or None."""
     return next((i for i in issues if i.date == day), None)
 
 
 def published(issues: list[Issue]) -> list[Issue]:
+    """The published ones of `issues`, in their order."""
     return [i for i in issues if i.status == "published"]
 
 
@@ -494,6 +530,8 @@ def ensure_section(issue: Issue, section_id: str, title: str, order: list[str]) 
 
 
 def with_status(issue: Issue, status: str, **changes: Any) -> Issue:
+    """A shallow copy of `issue` with `status` and any other fields in `changes`; sections
+    and items are shared with the original. Nothing is written."""
     return replace(issue, status=status, **changes)
 
 
@@ -501,10 +539,13 @@ def with_status(issue: Issue, status: str, **changes: Any) -> Issue:
 def publish(config: Config, draft: Issue, *, require_approval: bool = True) -> Issue:
     """Freeze `draft` as the next numbered issue (one more than the last published; a draft
     holding that number moves past every number) and write it; returns it. Publishing a
-    published issue changes nothing.
+    published issue changes nothing. `draft` itself is changed: its number, status "published",
+    `published_at` (now in feeds.yaml's timezone, ISO 8601 to the second) and every item's
+    새 항목 cleared.
 
     Raises DigestError when the draft is not approved and `require_approval`, or when a later
-    date is already published (numbers follow dates)."""
+    date is already published (numbers follow dates); IssueFileError when an issue file
+    cannot be parsed or `save` finds the number taken. OSError from the disk passes through."""
     if draft.status == "published":
         return draft
     if require_approval and draft.status != "approved":

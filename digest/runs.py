@@ -122,6 +122,11 @@ def lock_holder(state_dir: Path) -> tuple[str, bool] | None:
 # the report ----------------------------------------------------------------------------------
 @dataclass
 class DailyReport:
+    """What one `digest daily` run did, filled in stage by stage: the issue (number, status,
+    items), the fetch outcomes, briefs added and cached, publish, build (pages, seconds) and
+    send counts, and where and why it stopped. `exit_code` and `summary_line` are what the
+    CLI reports; `to_json` is the run record `digest status` reads."""
+
     day: date
     started_at: str = ""
     number: int | None = None

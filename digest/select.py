@@ -34,6 +34,10 @@ HREF = re.compile(r"""https?://[^\s"'<>()\[\]]+""", re.I)
 
 @dataclass(frozen=True)
 class Candidate:
+    """An eligible item with its score (higher is better) and the reasons that add up to it,
+    the interests' summed weight, and its discussion threads (or, on a thread, the id of the
+    item it discusses)."""
+
     item: Item
     score: float
     reasons: tuple[str, ...] = ()
@@ -60,6 +64,9 @@ class Candidate:
 
 @dataclass
 class Selection:
+    """The result of `select`: per section the candidates within its cap, best first; the
+    eligible ones over a cap (the editor's reserves); every ineligible item with why."""
+
     chosen: dict[str, list[Candidate]]  # section id → best first, within the cap
     reserves: list[Candidate] = field(default_factory=list)  # eligible, but over a cap
     rejected: list[tuple[Item, str]] = field(default_factory=list)  # not eligible, and why

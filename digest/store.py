@@ -105,6 +105,10 @@ class StatePaths:
 
 @dataclass(frozen=True)
 class FetchState:
+    """A source's last fetch, as `record_fetch` stored it: the url fetched, the validators of
+    the last good answer (ETag, Last-Modified), the last status ("ok", "not-modified",
+    "error") and error, and the count of failed fetches in a row."""
+
     source_id: str
     url: str
     etag: str | None = None
@@ -115,6 +119,17 @@ class FetchState:
 
 
 class Store:
+    """The state database, `digest.db` under the state folder (SQLite in WAL mode): every item
+    fetched, each source's fetch state, the brief cache and the send log. Times are stored as
+    the ISO 8601 text of the aware datetimes given. One connection, in autocommit; each write
+    is its own IMMEDIATE transaction, and a writer waits up to 30 s for another's lock. Use it
+    as a context manager, which closes the connection.
+
+    Opening creates the folder and the database, and migrates an older schema (MIGRATIONS,
+    numbered by PRAGMA user_version). Raises DigestError naming the folder when it cannot.
+    After that, SQLite errors and a corrupt stored record (json.JSONDecodeError) propagate as
+    they are; `runs.stage` turns them into messages."""
+
     def __init__(self, state_dir: Path) -> None:
         self.state_dir = state_dir
         try:
@@ -132,6 +147,7 @@ class Store:
             ) from None
 
     def close(self) -> None:
+        """Close the connection; every write is already committed."""
         self.db.close()
 
     def __enter__(self) -> Store:
@@ -150,6 +166,8 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
+        """BEGIN IMMEDIATE (the write lock at once, so two writers never deadlock), COMMIT on
+        success, ROLLBACK on any exception, which is re-raised. Not reentrant."""
         self.db.execute("BEGIN IMMEDIATE")
         try:
             yield self.db
@@ -160,7 +178,9 @@ class Store:
 
     # items ---------------------------------------------------------------------------------
     def add_items(self, items: Iterable[Item], seen_at: datetime) -> int:
-        """Keep everything a source returns; returns how many ids were new."""
+        """Keep everything a source returns, in one transaction; returns how many ids were
+        new. A known id gets the source's current data but keeps its first_seen; a new one
+        records `seen_at` (aware) as first_seen."""
         new = 0
         with self.transaction() as db:
             for item in items:
@@ -189,6 +209,7 @@ class Store:
         return row[0] if row else None
 
     def items(self, source_ids: Iterable[str] | None = None) -> list[Item]:
+        """Every stored item (or those of `source_ids`), in the order first seen, then by id."""
         rows = self.db.execute("SELECT data FROM items ORDER BY first_seen, id")
         wanted = set(source_ids) if source_ids is not None else None
         result = []
@@ -199,15 +220,19 @@ class Store:
         return result
 
     def item(self, item_id: str) -> Item | None:
+        """The stored item with id `item_id`, or None."""
         row = self.db.execute("SELECT data FROM items WHERE id = ?", (item_id,)).fetchone()
         return Item.from_json(json.loads(row[0])) if row else None
 
     def first_seen(self, item_id: str) -> datetime | None:
+        """When the item was first fetched (aware, in the timezone it was recorded in), or
+        None for an unknown id."""
         value = self._first_seen(item_id)
         return datetime.fromisoformat(value) if value else None
 
     # fetch state ---------------------------------------------------------------------------
     def fetch_state(self, source_id: str) -> FetchState | None:
+        """The source's last fetch, or None when it was never fetched."""
         row = self.db.execute(
             "SELECT source_id, url, etag, last_modified, last_status, last_error, failures "
             "FROM fetch_state WHERE source_id = ?",
@@ -226,6 +251,9 @@ class Store:
         last_modified: str | None = None,
         status: str = "ok",
     ) -> None:
+        """Record a fetch of `url` at `at`: with `error`, status "error", one more failure in
+        a row, and the validators of the last good fetch of the same url kept; without,
+        `status` ("ok" or "not-modified"), the new validators and the failure count reset."""
         with self.transaction() as db:
             previous = self.fetch_state(source_id)
             same_url = previous is not None and previous.url == url
@@ -248,6 +276,7 @@ class Store:
             )
 
     def all_fetch_states(self) -> list[FetchState]:
+        """Every source's last fetch, by source id (sources since removed included)."""
         rows = self.db.execute(
             "SELECT source_id, url, etag, last_modified, last_status, last_error, failures "
             "FROM fetch_state ORDER BY source_id"
@@ -256,6 +285,8 @@ class Store:
 
     # summary cache -------------------------------------------------------------------------
     def cached_brief(self, item_hash: str, model: str, prompt_version: str) -> Brief | None:
+        """The brief cached for this item text (`Item.content_hash`), model id and prompt
+        version (`summarize.cache_version`); None on a miss or a damaged entry."""
         row = self.db.execute(
             "SELECT data FROM briefs WHERE item_hash = ? AND model = ? AND prompt_version = ?",
             (item_hash, model, prompt_version),
@@ -270,6 +301,7 @@ class Store:
     def cache_brief(
         self, item_hash: str, model: str, prompt_version: str, brief: Brief, at: datetime
     ) -> None:
+        """Cache `brief` under the same key as `cached_brief`, replacing any brief there."""
         with self.transaction() as db:
             db.execute(
                 "INSERT OR REPLACE INTO briefs VALUES (?, ?, ?, ?, ?)",
@@ -284,6 +316,9 @@ class Store:
 
     # send log ------------------------------------------------------------------------------
     def sent_status(self, issue_number: int, recipient: str) -> str | None:
+        """The send log's status of issue `issue_number` for `recipient` (compared in lower
+        case): "sent", "sending", "refused" or "deferred" (newsletter.smtp), None if never
+        tried."""
         row = self.db.execute(
             "SELECT status FROM send_log WHERE issue_number = ? AND recipient = ?",
             (issue_number, recipient.lower()),
@@ -293,6 +328,8 @@ class Store:
     def record_send(
         self, issue_number: int, recipient: str, status: str, at: datetime, detail: str = ""
     ) -> None:
+        """Set the send log's status of issue `issue_number` for `recipient` (lower-cased),
+        with a detail (the server's answer) and the time `at`; committed at once."""
         with self.transaction() as db:
             db.execute(
                 "INSERT OR REPLACE INTO send_log VALUES (?, ?, ?, ?, ?)",

@@ -37,6 +37,7 @@ Example:
 @click.option("-q", "--quiet", is_flag=True, help="Print only the summary line and errors.")
 @click.pass_context
 def cli(ctx: click.Context, config_path: str | None, verbose: int, quiet: bool) -> None:
+    """The `digest` command group: holds --config and the verbosity for every subcommand."""
     ctx.obj = AppState(config_path, -1 if quiet else verbose)
 
 
@@ -52,6 +53,11 @@ _register()
 
 
 def main(argv: Sequence[str] | None = None) -> None:
+    """Run `digest` with `argv` (default: sys.argv) and exit with its code: the command's own
+    (3 nothing new, 4 a source failed; None is 0), a DigestError's `exit_code` with its message
+    on stderr, click's code for its own errors (2 for a usage error), 1 when aborted or
+    interrupted (errors.py lists the codes). Any other exception propagates with its
+    traceback. Never returns."""
     try:
         # Commands return their exit code (3 nothing new, 4 a source failed) or None for 0.
         code = cli.main(args=list(argv) if argv is not None else None, standalone_mode=False)

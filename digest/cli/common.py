@@ -37,6 +37,9 @@ err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 @dataclass
 class AppState:
+    """What the `digest` group hands its commands: the --config path, the verbosity (-1 with
+    -q, else the count of -v), and the `Config`, loaded on first use (ConfigError then)."""
+
     config_path: str | None
     verbosity: int
     _config: Config | None = None
@@ -60,6 +63,8 @@ pass_app = click.make_pass_decorator(AppState)
 
 
 def parse_day(config: Config, value: str | None) -> date:
+    """A --date value (YYYY-MM-DD) as a date; empty or None is today in feeds.yaml's timezone.
+    Raises click.BadParameter (a usage error, exit 2) for anything else."""
     if not value:
         return clock.today(config.timezone)
     try:
@@ -79,6 +84,7 @@ date_option = click.option(
 
 
 def echo_json(data: Any) -> None:
+    """Print `data` on stdout as indented JSON, Korean left unescaped (what --json writes)."""
     click.echo(json.dumps(data, ensure_ascii=False, indent=2))
 
 
@@ -118,6 +124,8 @@ class _Bars:
 
 @contextmanager
 def progress_bars(app: AppState) -> Iterator[_Bars | None]:
+    """Progress bars on stderr for the body of the `with`; None when stderr is not a terminal
+    or with -q, so cron and pipes get the summary line alone."""
     if app.verbosity < 0 or not err.is_terminal:
         yield None  # cron, CI and pipes get the summary line alone
         return

@@ -54,6 +54,7 @@ Example:
 )
 @pass_app
 def daily(app: AppState, day: str | None, send: bool, publish: bool | None) -> int:
+    """`digest daily`: the whole pipeline for one date (see the help text)."""
     config = app.config
     when = parse_day(config, day)
     on_source = report_source(app) if app.verbosity >= 0 else None

@@ -51,6 +51,7 @@ Example:
 @click.option("--json", "as_json", is_flag=True, help="With --explain: print JSON on stdout.")
 @pass_app
 def draft(app: AppState, day: str | None, explain: bool = False, as_json: bool = False) -> int:
+    """`digest draft`: select and summarize into a date's draft (see the help text)."""
     config = app.config
     when = parse_day(config, day)
     if as_json and not explain:
@@ -85,6 +86,8 @@ def _selection(config: Config, day: date) -> Selection:
 
 
 def explanation(selection: Selection, day: date) -> dict[str, object]:
+    """`draft --explain --json`: the date, the chosen candidates per section and the reserves
+    (each with score and reasons), and every rejected item with why."""
     return {
         "date": day.isoformat(),
         "chosen": {s: [c.to_json() for c in cs] for s, cs in selection.chosen.items()},
@@ -97,6 +100,8 @@ def explanation(selection: Selection, day: date) -> dict[str, object]:
 
 
 def render_explanation(config: Config, selection: Selection, day: date) -> str:
+    """`draft --explain` as text: each section's chosen items against its cap, the reserves and
+    the items left out, with scores and reasons (titles cut at 70 characters)."""
     lines = [f"selection for {day.isoformat()}"]
     for section in config.sections:
         chosen = selection.chosen.get(section.id, [])

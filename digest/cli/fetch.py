@@ -32,6 +32,7 @@ Example:
 @click.option("--json", "as_json", is_flag=True, help="Print each returned item as one JSON line.")
 @pass_app
 def fetch(app: AppState, source: str | None, as_json: bool = False) -> int:
+    """`digest fetch`: pull every source, or one, into the store (see the help text)."""
     config = app.config
     with Store(config.state_path) as store:
         report = fetch_all(config, store, only=source, on_done=report_source(app))

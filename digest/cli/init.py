@@ -29,6 +29,7 @@ Example:
 @click.argument("directory", default=".", type=click.Path(file_okay=False, path_type=Path))
 @pass_app
 def init(app: AppState, directory: Path) -> None:
+    """`digest init`: scaffold feeds.yaml, issues/ and templates/ (see the help text)."""
     directory.mkdir(parents=True, exist_ok=True)
     target = directory / "feeds.yaml"
     if target.exists():

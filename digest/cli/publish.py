@@ -32,6 +32,7 @@ Example:
 @click.option("--send/--no-send", default=True, help="Email it now (default: yes, if set up).")
 @pass_app
 def publish(app: AppState, day: str | None, force: bool, send: bool) -> int:
+    """`digest publish`: freeze the approved draft, build and email it (see the help text)."""
     from digest.runs import run_lock
 
     # Publishing, building and sending exclude a concurrent `digest daily` doing the same.

@@ -79,6 +79,7 @@ Example:
 )
 @click.pass_context
 def review(ctx: click.Context, day: str | None) -> None:
+    """`digest review`: the editor's commands on a draft; alone, `list` (see the help text)."""
     ctx.meta["review_day"] = day
     if ctx.invoked_subcommand is None:
         ctx.invoke(list_items)
@@ -110,6 +111,7 @@ Example:
 def list_items(
     ctx: click.Context, reserves: bool = False, as_json: bool = False, day: str | None = None
 ) -> None:
+    """`digest review list`: the draft's items, numbered, with flags (see the help text)."""
     app = app_of(ctx)
     shown = desk.listing(app.config, day_of(ctx, day), with_reserves=reserves)
     if as_json:
@@ -210,6 +212,7 @@ Example:
 @day_option
 @click.pass_context
 def show(ctx: click.Context, n: int, as_json: bool, day: str | None) -> None:
+    """`digest review show N`: one item and its brief as it will read (see the help text)."""
     shown = desk.listing(app_of(ctx).config, day_of(ctx, day))
     ref = desk.resolve(shown.issue, n)
     flags = shown.rows[n - 1][1]
@@ -272,6 +275,7 @@ Example:
 @day_option
 @click.pass_context
 def edit(ctx: click.Context, n: int | None, published: int | None, day: str | None) -> int:
+    """`digest review edit [N]`: edit an item or the whole issue in $EDITOR (see the help text)."""
     app = app_of(ctx)
     result = editor.edit(app.config, day_of(ctx, day), n, published=published, open_editor=launch)
     what = f"item {n}" if n is not None else "the issue"

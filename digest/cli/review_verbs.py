@@ -23,6 +23,7 @@ Example:
 @day_option
 @click.pass_context
 def drop(ctx: click.Context, n: int, day: str | None) -> None:
+    """`digest review drop N`: take item N out of the draft (see the help text)."""
     item = desk.drop(app_of(ctx).config, day_of(ctx, day), n)
     app_of(ctx).say(f"dropped: {item.title} — `digest review keep` brings it back")
 
@@ -41,6 +42,7 @@ Example:
 @day_option
 @click.pass_context
 def keep(ctx: click.Context, which: str, day: str | None) -> None:
+    """`digest review keep N|RN`: bring back a dropped item or add a reserve (see the help)."""
     item = desk.keep(app_of(ctx).config, day_of(ctx, day), which)
     app_of(ctx).say(f"kept: {item.title}")
 
@@ -61,6 +63,7 @@ Example:
 @day_option
 @click.pass_context
 def move(ctx: click.Context, n: int, to: int, section_id: str | None, day: str | None) -> None:
+    """`digest review move N --to M`: reorder an item, within or across sections (see help)."""
     ref = desk.move(app_of(ctx).config, day_of(ctx, day), n, to, section_id)
     assert ref.section is not None
     app_of(ctx).say(f"moved: {ref.item.title} → {ref.n} in {ref.section.title}")
@@ -80,6 +83,7 @@ Example:
 @day_option
 @click.pass_context
 def note(ctx: click.Context, n: int, text: str, day: str | None) -> None:
+    """`digest review note N TEXT`: set or remove item N's 한마디 (see the help text)."""
     item = desk.note(app_of(ctx).config, day_of(ctx, day), n, text)
     app_of(ctx).say(f"{'noted' if item.note else 'note removed'}: {item.title}")
 
@@ -100,6 +104,7 @@ Example:
 @day_option
 @click.pass_context
 def regen(ctx: click.Context, n: int, model: str | None, day: str | None) -> None:
+    """`digest review regen N`: summarize item N again (see the help text)."""
     app = app_of(ctx)
     result = desk.regen(app.config, day_of(ctx, day), n, model)
     for line in result.replaced:
@@ -122,6 +127,7 @@ Example:
 @day_option
 @click.pass_context
 def accept(ctx: click.Context, n: int, day: str | None) -> None:
+    """`digest review accept N`: vouch for item N's model-written 토막상식 (see the help text)."""
     item = desk.accept_note(app_of(ctx).config, day_of(ctx, day), n)
     app_of(ctx).say(f"accepted the 토막상식 of: {item.title}")
 
@@ -152,6 +158,7 @@ def add(
     note_text: str | None,
     day: str | None,
 ) -> None:
+    """`digest review add URL`: add a hand-picked item to the draft (see the help text)."""
     app = app_of(ctx)
     item, warning = desk.add(
         app.config, day_of(ctx, day), url, section_id=section_id, title=title, note_text=note_text
@@ -180,6 +187,7 @@ Example:
 def keywords(
     ctx: click.Context, action: str | None, words: tuple[str, ...], day: str | None
 ) -> None:
+    """`digest review keywords`: show, add or remove the issue's 키워드 (see the help text)."""
     if action and not words:
         raise click.UsageError(f"`keywords {action}` needs a WORD, e.g. keywords {action} RLHF")
     if words and not action:
@@ -203,6 +211,7 @@ Example:
 @day_option
 @click.pass_context
 def approve(ctx: click.Context, day: str | None = None) -> None:
+    """`digest review approve`: mark the draft ready for `digest publish` (see the help text)."""
     app = app_of(ctx)
     issue = desk.approve(app.config, day_of(ctx, day))
     app.say(f"{desk.expected_title(app.config, issue)}: approved — run `digest publish`")

@@ -66,6 +66,7 @@ def send(
     number: int | None,
     unsubscribe_link: str,
 ) -> int:
+    """`digest send`: email the latest published issue, once (see the help text)."""
     published = issues.published(issues.load_all(app.config.issues_path))
     if number is not None:
         published = [i for i in published if i.number == number]

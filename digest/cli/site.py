@@ -40,6 +40,7 @@ Example:
 @click.option("--full", is_flag=True, help="Render every page, not only the changed ones.")
 @pass_app
 def build(app: AppState, drafts: bool, full: bool) -> None:
+    """`digest build`: render site/ from the published issues (see the help text)."""
     started = time.monotonic()
     result = build_site(app.config, include_drafts=drafts, full=full)
     # The process ends next: its last act would be a cycle collection over every object the
@@ -66,6 +67,7 @@ Example:
 @click.option("--drafts", is_flag=True, help="Include unpublished drafts.")
 @pass_app
 def serve(app: AppState, port: int, drafts: bool) -> None:
+    """`digest serve`: preview the site on localhost, rebuilding on change (see the help text)."""
     config = app.config
     build_site(config, include_drafts=drafts)
     watcher = threading.Thread(target=_rebuild_on_change, args=(app, drafts), daemon=True)

@@ -22,6 +22,9 @@ SENT_LOOKBACK = 30
 
 @dataclass
 class FailingSource:
+    """A source whose latest fetch failed: how many fetches and run days in a row, and the
+    last error."""
+
     source_id: str
     failures: int  # fetches in a row, from the store's fetch state
     days: int  # distinct run dates in a row, from the run records
@@ -30,6 +33,11 @@ class FailingSource:
 
 @dataclass
 class Status:
+    """What `digest status` shows (and `--json` prints): who holds the run lock now
+    (`running`) or died holding it (`died`), the newest run records, the current draft, the
+    last published and last sent issue, the email setup or why it is missing, and the failing
+    sources."""
+
     state_dir: str
     running: str | None = None
     died: str | None = None
@@ -53,6 +61,9 @@ def _issue_facts(issue: Issue) -> dict[str, Any]:
 
 
 def gather(config: Config, runs: int) -> Status:
+    """Read the lock file, the newest `runs` run records, the issue files and (when it exists)
+    the state database into a `Status`, without taking the run lock. Raises IssueFileError
+    for an issue file that cannot be parsed."""
     state = Status(str(config.state_path))
     holder = lock_holder(config.state_path)
     if holder is not None:
@@ -137,6 +148,7 @@ Example:
 @click.option("--json", "as_json", is_flag=True, help="Everything as JSON on stdout.")
 @pass_app
 def status(app: AppState, runs: int, as_json: bool) -> None:
+    """`digest status`: what the daily job has been doing (see the help text)."""
     state = gather(app.config, max(0, runs))
     if as_json:
         echo_json(asdict(state))

@@ -90,6 +90,7 @@ def train(
     seed: int,
     device: str,
 ) -> None:
+    """`digest train`: fine-tune a LoRA adapter for the embedded model (see the help text)."""
     from digest.summarize.corpus import training_set
     from digest.summarize.train import Hyperparameters, train_adapter
 

@@ -63,6 +63,9 @@ class Listing:
 
 
 def listing(config: Config, day: date | None, with_reserves: bool = False) -> Listing:
+    """The issue of `day` (default: the newest unpublished one) numbered as `review list`
+    shows it, each item with its flags, and, with `with_reserves` and an unpublished issue,
+    the reserves (R1, R2…). Raises NothingNew when there is no such issue (`find_draft`)."""
     issue = find_draft(config, day)
     result = Listing(issue, expected_title(config, issue))
     with Store(config.state_path) as store:

@@ -43,6 +43,7 @@ def find_draft(config: Config, day: date | None = None) -> Issue:
 
 
 def find_published(config: Config, number: int) -> Issue:
+    """The published issue numbered `number`. Raises ReviewError (exit 2) when there is none."""
     found = [i for i in issues.published(issues.load_all(config.issues_path)) if i.number == number]
     if not found:
         raise ReviewError(
@@ -53,6 +54,9 @@ def find_published(config: Config, number: int) -> Issue:
 
 
 def find_editable(config: Config, day: date | None) -> Issue:
+    """The unpublished issue an editor command may change: `find_draft(config, day)`. Raises
+    NothingNew when there is none, ReviewError (naming `review edit --published`) when the
+    issue of `day` is already published."""
     draft = find_draft(config, day)
     if draft.status == "published":
         raise ReviewError(
@@ -71,6 +75,9 @@ def expected_title(config: Config, issue: Issue) -> str:
 # numbering -------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Ref:
+    """Item number `n` (from 1) of an issue as `review list` numbers it, with its section, or
+    None for a dropped item."""
+
     n: int
     item: IssueItem
     section: Section | None  # None for a dropped item
@@ -81,12 +88,15 @@ class Ref:
 
 
 def numbered(issue: Issue) -> list[Ref]:
+    """Every item of `issue` numbered from 1 in section order, then the dropped ones."""
     refs = [Ref(0, item, section) for section in issue.sections for item in section.items]
     refs += [Ref(0, item, None) for item in issue.dropped]
     return [Ref(n, ref.item, ref.section) for n, ref in enumerate(refs, 1)]
 
 
 def resolve(issue: Issue, n: int) -> Ref:
+    """Item `n` of `issue`, dropped ones included. Raises ReviewError (exit 2) naming the
+    valid range when there is no item `n`."""
     refs = numbered(issue)
     if not 1 <= n <= len(refs):
         span = f"1–{len(refs)}" if refs else "no items"
@@ -97,6 +107,8 @@ def resolve(issue: Issue, n: int) -> Ref:
 
 
 def resolve_live(issue: Issue, n: int) -> Ref:
+    """Item `n` of `issue`, which must not be dropped. Raises ReviewError (exit 2) when there
+    is no item `n` or it is dropped (naming `review keep`)."""
     ref = resolve(issue, n)
     if ref.dropped:
         raise ReviewError(

@@ -37,6 +37,9 @@ from digest.summarize import Summarizer, cache_version, make_summarizer, summari
 
 # the operations --------------------------------------------------------------------------------
 def approve(config: Config, day: date | None = None) -> Issue:
+    """Mark the draft of `day` (default: the newest) approved, the editor's word on every
+    brief: its items lose 새 항목 and 미검토. Writes the file and returns the issue. Raises
+    NothingNew when there is no draft, ReviewError when it is published or has no items."""
     draft = find_editable(config, day)
     if not draft.items:
         raise ReviewError(
@@ -82,6 +85,9 @@ def accept_note(config: Config, day: date | None, n: int) -> IssueItem:
 
 
 def drop(config: Config, day: date | None, n: int) -> IssueItem:
+    """Move item N of the draft under 뺀 항목 with its text and the section it came from, so
+    selection never proposes it again and `keep` can bring it back; returns the item. Raises
+    NothingNew without a draft, ReviewError for a published issue or an unknown or dropped N."""
     draft = find_editable(config, day)
     ref = resolve_live(draft, n)
     assert ref.section is not None
@@ -191,6 +197,9 @@ def note(config: Config, day: date | None, n: int, text: str) -> IssueItem:
 
 @dataclass(frozen=True)
 class Regenerated:
+    """What `regen` did: the item with its new brief, and the key sentence and field lines
+    (요약, 의의, 토막상식, …) it no longer has."""
+
     item: IssueItem
     replaced: list[str]  # the brief lines that were there before, so no text vanishes unseen
 
@@ -293,6 +302,8 @@ def add(
 
 @dataclass(frozen=True)
 class Keywords:
+    """The issue's 키워드 after `keywords`, and up to 12 suggestions it does not have yet."""
+
     current: list[str]
     suggested: list[str]
 
@@ -322,6 +333,9 @@ def keywords(
 
 
 def suggest_keywords(config: Config, draft: Issue, limit: int = 12) -> list[str]:
+    """Up to `limit` 키워드 for `draft`, most items first (ties alphabetical): the glossary
+    terms its items' titles, key sentences and 요약 mention, and the arXiv categories of its
+    papers in the store, leaving out those it has already (case-insensitively)."""
     counts: Counter[str] = Counter()
     with Store(config.state_path) as store:
         for entry in draft.items:

@@ -34,6 +34,9 @@ WORDPRESS_FOOTER = re.compile(
 
 
 def sanitize_html(raw: str) -> str:
+    """A feed's HTML with only ALLOWED_TAGS and ALLOWED_ATTRIBUTES left (through nh3, the
+    ammonia sanitizer), URLs limited to http, https and mailto, links given
+    rel="noopener noreferrer"; scripts, styles and event handlers go."""
     return nh3.clean(
         raw,
         tags=ALLOWED_TAGS,

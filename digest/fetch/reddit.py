@@ -48,6 +48,12 @@ def user_agent(source: SourceConfig) -> str:
 def fetch(
     source: SourceConfig, section_id: str, http: HttpClient, state: FetchState | None
 ) -> Fetched:
+    """Every post of the subreddit listing at `source.url` (through oauth.reddit.com with an
+    app token when DIGEST_REDDIT_CLIENT_ID and _SECRET are set), or of its Atom feed when the
+    JSON is refused anonymously (403/429) or `url` is the Atom feed itself. Never conditional:
+    `state` is not used and no validators are returned. Raises FetchError naming the fix when
+    Reddit refuses this client or the token request, TransientFetchError when the retries of
+    a timeout or 50x are spent, FetchError when the answer is not a listing or a feed."""
     headers = {"Accept": "application/json", "User-Agent": user_agent(source)}
     url = source.url
     token = _token(source, http, headers["User-Agent"])
@@ -148,6 +154,10 @@ def _from_atom(item: Item) -> Item:
 
 
 def parse(body: bytes, source: SourceConfig, section_id: str) -> list[Item]:
+    """The posts (kind t3) of a Reddit JSON listing as items with id `reddit:<post id>`, the
+    thread as url, score, comments and outbound link in `reddit`, and the selftext (up to
+    2,000 characters) as summary; entries without an id or title are skipped. Raises
+    FetchError when `body` is not a listing."""
     try:
         listing = json.loads(body)
         children = listing["data"]["children"]

@@ -32,6 +32,10 @@ XML_ENCODING = re.compile(rb"^(\xef\xbb\xbf)?\s*<\?xml[^>]*?encoding=[\"']([\w.:
 def fetch(
     source: SourceConfig, section_id: str, http: HttpClient, state: FetchState | None
 ) -> Fetched:
+    """Every entry of the RSS or Atom feed at `source.url`, by conditional GET with the
+    validators in `state` when it was last fetched from this same url; a 304 returns no items
+    and keeps the validators. Raises FetchError (TransientFetchError once the retries of a
+    timeout, 429 or 50x are spent) when the feed cannot be fetched or is not a feed."""
     same_url = state is not None and state.url == source.url
     response = http.get(
         source.url,
@@ -75,6 +79,11 @@ def repair_encoding(body: bytes) -> bytes:
 
 
 def parse(body: bytes, source: SourceConfig, section_id: str, content_type: str = "") -> list[Item]:
+    """The entries of a feed's bytes (encoding repaired first, `content_type` as the server
+    sent it) as items: relative links resolved against `source.url`, arXiv entries keyed by
+    paper id with their announce type and categories, plain-text summary (up to 2,000
+    characters) and sanitized HTML. Entries without a title or an http(s) link are skipped.
+    Raises FetchError when `body` is not RSS or Atom at all."""
     headers = {"content-location": source.url}
     if content_type:
         headers["content-type"] = content_type

@@ -42,6 +42,8 @@ _WORST_ADDRESS = "+" * (MAX_ADDRESS - len("@example.org")) + "@example.org"
 # images --------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Image:
+    """An item's picture in the email: the feed's http(s) image URL and its alt text."""
+
     src: str
     alt: str
 
@@ -86,6 +88,8 @@ _plain_markdown = markdown()
 # Cached: every recipient's message renders the same briefs.
 @lru_cache(maxsize=8192)
 def email_markdown(text: str) -> Markup:
+    """`text` (one line of inline Markdown) as safe HTML for the email: raw HTML and images
+    off, so a brief cannot add markup or a picture (a tracking pixel)."""
     return Markup(_email_markdown.renderInline(text))
 
 
@@ -116,10 +120,12 @@ def one_line(item: IssueItem, limit: int = 110) -> str:
 
 
 def web_url(config: Config, issue: Issue) -> str:
+    """The issue's page on the site (`site.url` + issues/NNNN/), or "" without a `site.url`."""
     return f"{config.site.url.rstrip('/')}/{issue_url(issue)}" if config.site.url else ""
 
 
 def subject(config: Config, issue: Issue) -> str:
+    """The Subject line: `[뉴랄브리핑] 제 0042호 (2026-11-23)`, with feeds.yaml's title."""
     return f"[{config.title}] 제 {issue.number:04d}호 ({issue.date.isoformat()})"
 
 
@@ -262,12 +268,16 @@ def _domain(address: str) -> str:
 def build_message(
     config: Config, issue: Issue, to: Subscriber, images: Mapping[str, Image] | None = None
 ) -> EmailMessage:
+    """The message for one recipient (tests, previews); sending many uses one `Composer`.
+    Raises SendError when the HTML cannot fit `email.max_html_bytes`."""
     return Composer(config, issue, images).message(to)
 
 
 # dry run and hand-off ------------------------------------------------------------------------
 @dataclass
 class SendReport:
+    """What a send (or a dry run) did, by recipient address."""
+
     sent: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # sent by an earlier run
     failed: dict[str, str] = field(default_factory=dict)  # not delivered by this run, and why

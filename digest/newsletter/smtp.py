@@ -241,7 +241,21 @@ def send(
     on_sent: Callable[[str], None] | None = None,
     sleep: Callable[[float], None] = time.sleep,
 ) -> SendReport:
-    """Send `issue` to every subscriber not yet sent it; see the module docstring for the log."""
+    """Send `issue` to every subscriber the send log does not show as sent, refused or in
+    doubt (with `resend`, to every one of `subscribers`), one SMTP transaction per recipient;
+    see the module docstring for the log. Pacing comes from feeds.yaml's `email:`
+    (`pause_s`, in seconds, overrides `pause_seconds`; `sleep` is replaced in tests), and
+    `on_sent(address)` is told each address the server accepted.
+
+    Returns a `SendReport`: sent, skipped (sent before), failed with reasons, held (refused
+    earlier, or in doubt), and `stopped` when the server became unreachable mid-list (the
+    rest stay unsent for the next run). Each outcome is in the send log as it happens.
+
+    Raises SendError before anything is sent when the HTML is over `email.max_html_bytes`
+    even with every item shortened, or the server cannot be reached at all; and on any
+    connection (the first, or a batch's fresh one) when the server refuses the login, TLS or
+    the connection (5xx), or refuses the sender address (MAIL FROM 5xx). Recipients sent
+    before that stay recorded."""
     report = SendReport()
     pending = _pending(store, issue, subscribers, resend, report)
     if not pending:

@@ -21,6 +21,9 @@ _LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
 
 @dataclass(frozen=True)
 class Subscriber:
+    """An active subscriber: the address as checked by `check_address` (domain punycoded and
+    lower-cased) and the display name for the To header ("" for none)."""
+
     email: str
     name: str = ""
 

@@ -31,6 +31,9 @@ from digest.templates import BUNDLED_TEMPLATES, template_env
 
 @dataclass(frozen=True)
 class BuildResult:
+    """What `build_site` did: the site folder, its page and issue counts, and how many pages
+    this build rendered (`current`: none, the site was already up to date)."""
+
     output: Path
     pages: int  # pages in the site
     issues: int
@@ -39,8 +42,16 @@ class BuildResult:
 
 
 def build_site(config: Config, *, include_drafts: bool = False, full: bool = False) -> BuildResult:
-    """Render the site into a hidden sibling folder and swap it in; re-render only what changed
-    unless `full`."""
+    """Build `site.output` from the published issues (drafts too with `include_drafts`):
+    render into a hidden sibling folder, then swap it in whole, so the folder on disk is always
+    one complete build. Only pages whose inputs changed are rendered unless `full`; when
+    nothing the site is made from changed (`inputs_fingerprint`), nothing is built and the
+    result says `current`. Returns the output path and the page, issue and rendered counts.
+
+    Raises IssueFileError for an issue file that cannot be parsed, jinja2's TemplateError for
+    a broken template and OSError from the disk (`runs.stage` turns the last into a
+    DigestError in `digest daily`); on any failure the previous build stays in place and the
+    staging folder is removed."""
     # A build allocates hundreds of thousands of objects (unpickled issues, template output)
     # and frees them at the end; the cycle collector's passes over them in between cost about
     # a third of an incremental build, so it is paused for the build and resumed after.

@@ -40,6 +40,10 @@ def _shard_of(path: Path) -> int:
 
 
 class IssueCache:
+    """Parsed issues of one state folder, by the hash of their file's bytes, in pickled shards
+    of SHARD issue numbers under `.digest/cache/issues/`. A build calls `start`, `parse` for
+    each file and `save`; an unreadable shard or one from another schema is ignored."""
+
     def __init__(self, state_dir: Path) -> None:
         self.folder = StatePaths(state_dir).issue_cache
         self.version = _model_version()
@@ -65,6 +69,9 @@ class IssueCache:
         return self.shards[number]
 
     def parse(self, data: bytes, digest_hex: str, path: Path) -> Issue:
+        """The issue in `data` (the bytes of `path`, hashed as `digest_hex`): the cached copy,
+        or parsed now. Raises IssueFileError when the file cannot be parsed, and
+        UnicodeDecodeError when it is not UTF-8."""
         number = _shard_of(path)
         shard = self._shard(number)
         self.used.setdefault(number, set()).add(digest_hex)

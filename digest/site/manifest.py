@@ -24,6 +24,7 @@ def fingerprint(*parts: object) -> str:
 
 
 def hash_bytes(data: bytes) -> str:
+    """A file's bytes as 32 hex digits (BLAKE2b, 16 bytes): the key of its parsed copy."""
     return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
@@ -41,6 +42,9 @@ def hash_tree(folders: Iterable[Path]) -> str:
 
 @dataclass
 class Manifest:
+    """The last build's record, in `site/.digest-build.json`: the settings key, each page's
+    key by output path, the stat fingerprint of the inputs and the issue count."""
+
     settings: str = ""  # templates + config + code version; a change invalidates every page
     pages: dict[str, str] = field(default_factory=dict)  # output path → key
     inputs: str = ""  # stat fingerprint of every input file (see build.inputs_fingerprint)

@@ -23,6 +23,7 @@ _HEADWORD = re.compile(r"^(.{1,24}?)(?:\(|은 |는 |이란 |란 |이라는 |, )"
 
 
 def issue_url(issue: Issue) -> str:
+    """The issue's page relative to the site root: `issues/0042/`."""
     return f"issues/{issue.number:04d}/"
 
 
@@ -32,6 +33,7 @@ def item_anchor(section: Section, index: int) -> str:
 
 
 def anchored_items(issue: Issue) -> list[tuple[Section, str, IssueItem]]:
+    """Every item of `issue` in order, with its section and its anchor on the issue page."""
     return [
         (section, item_anchor(section, n), item)
         for section in issue.sections
@@ -57,6 +59,9 @@ def ganada_key(word: str) -> tuple[int, str]:
 
 @dataclass
 class Keyword:
+    """A keyword page: the spelling shown, its slug, and the issues that list it, oldest
+    first; `href` is the percent-encoded link, `path` the folder on disk."""
+
     name: str
     slug: str
     issues: list[Issue] = field(default_factory=list)
@@ -72,6 +77,8 @@ class Keyword:
 
 @dataclass
 class GlossaryUse:
+    """One item whose 토막상식 a glossary entry lists: the issue, the item's anchor, the item."""
+
     issue: Issue
     anchor: str
     item: IssueItem
@@ -79,6 +86,10 @@ class GlossaryUse:
 
 @dataclass
 class GlossaryEntry:
+    """One entry of the site's 토막상식 page: its headword (the glossary term's Korean name,
+    else the note's opening words), the term when one matched, each distinct note text and
+    every item that used one."""
+
     headword: str
     term: GlossaryTerm | None
     notes: list[str] = field(default_factory=list)
@@ -95,6 +106,8 @@ class GlossaryEntry:
 
 @dataclass
 class SectionIndex:
+    """A section's page: every item the section has had, by issue, newest issue first."""
+
     id: str
     title: str
     slug: str
@@ -134,6 +147,7 @@ def keywords(shown: list[Issue]) -> dict[str, Keyword]:
 
 
 def keyword_href(name: str) -> str:
+    """The link to keyword `name`'s page, relative to the site root (percent-encoded)."""
     return f"keywords/{url_path(slugify(name))}/"
 
 
@@ -201,4 +215,5 @@ def archive(shown: list[Issue]) -> list[tuple[int, list[tuple[int, list[Issue]]]
 
 
 def korean_date(day: date) -> str:
+    """`2026년 11월 23일`: a date as the site writes it, without the weekday."""
     return f"{day.year}년 {day.month}월 {day.day}일"

@@ -45,6 +45,9 @@ DESCRIPTION_CHARS = 150
 
 @dataclass(frozen=True)
 class Page:
+    """One output file: its path, the key of its inputs (an unchanged key is not rendered
+    again) and the function that renders its text."""
+
     path: str  # relative to the site root, e.g. "issues/0042/index.html"
     key: str  # fingerprint of everything the page is made from
     render: Callable[[], str]
@@ -52,11 +55,17 @@ class Page:
 
 @dataclass(frozen=True)
 class SitePlan:
+    """Every page of a build, and the settings key (templates, site settings, code version)
+    whose change makes every page stale."""
+
     settings: str
     pages: list[Page]
 
 
 def plan(config: Config, shown: list[SourceIssue], env: Environment) -> SitePlan:
+    """Every page of the site for the issues `shown` (oldest first), each with its key and a
+    lazy renderer on `env`; nothing is rendered here. The table in the module docstring lists
+    the pages; `sitemap.xml` is planned only with a `site.url`."""
     site_url = config.site.url.rstrip("/") + "/" if config.site.url else ""
     settings = fingerprint(
         PLAN_VERSION,

@@ -42,6 +42,7 @@ def chunks(shown: list[Issue]) -> dict[str, list[Issue]]:
 
 
 def item_text(*parts: str) -> str:
+    """The non-empty `parts` joined by spaces: one searchable text of an item."""
     # Issue files hold each field on one line; the browser normalizes case and Unicode form.
     return " ".join(p for p in parts if p)
 

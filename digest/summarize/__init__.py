@@ -21,6 +21,9 @@ Progress = Callable[[int, int], None]
 
 
 class Summarizer(Protocol):
+    """What every backend is: `summarize(items)` returns one `Brief` per item, in order.
+    `model_id` is part of the brief cache key."""
+
     model_id: str  # part of the cache key: a different model writes a different brief
 
     def summarize(self, items: list[Item]) -> list[Brief]: ...

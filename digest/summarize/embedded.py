@@ -88,6 +88,8 @@ def convert_gguf(gguf: Path, folder: Path) -> None:
 
 
 def import_stack() -> tuple[Any, Any]:
+    """(torch, transformers), imported now and with transformers' own output silenced.
+    Raises ConfigError naming the install command when either is not installed."""
     try:
         import torch
         import transformers

@@ -25,6 +25,8 @@ _CLAIM_WORDS = {
 
 
 def sentences(text: str) -> list[str]:
+    """The sentences of `text` (split after . ! ? before a capital, digit or Hangul), leaving
+    out fragments of 20 characters or fewer."""
     return [s.strip() for s in _SENTENCE_END.split(text) if len(s.strip()) > 20]
 
 
@@ -58,6 +60,11 @@ def make(config: Config, progress: Progress | None = None) -> ExtractiveSummariz
 
 
 class ExtractiveSummarizer:
+    """Briefs without a model: the key sentence quoted from the source, its lead sentence as
+    요약 (in the source's language), no 의의, and a curated 토막상식 for a term not among
+    `recent_terms` nor already explained in the same call. Marked 검토 필요 when the source
+    has nothing to quote. Never raises for an item."""
+
     model_id = MODEL_ID
 
     def __init__(self, recent_terms: frozenset[str] = frozenset()) -> None:

@@ -27,6 +27,9 @@ log = logging.getLogger(__name__)
 
 
 class Generator(Protocol):
+    """What a model backend supplies: text in, text out, `batch_size` prompts at a time.
+    `model_id` names the model (and adapter) in the brief cache key."""
+
     model_id: str
     batch_size: int  # prompts per generate() call
 

@@ -38,6 +38,14 @@ def make(config: Config, progress: Progress | None = None) -> ModelSummarizer:
 
 
 class OpenAIGenerator:
+    """A `Generator` on an OpenAI-compatible `/chat/completions` endpoint: chat messages in,
+    a JSON object out (temperature 0, or 0.7 for the retry), `concurrency` requests at once.
+    An unreadable answer is "" (that brief falls back), not an error.
+
+    Raises ConfigError at construction when `summarizer.model` is empty or `base_url` is not
+    a URL; `generate` raises SummarizerServerError naming the URL and the fix when the server
+    refuses (401/403, 404, …) or still fails after `summarizer.retries` retries."""
+
     completion = False  # chat messages in, JSON out
     tuned = False  # the server's model is asked in full, never with the tuned short prompt
     writes_notes = True  # a capable model may propose a 토막상식, marked for the editor

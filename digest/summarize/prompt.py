@@ -24,6 +24,9 @@ _LABEL_FIELDS = {label: name for name, label in LABELS.items()}
 
 @dataclass(frozen=True)
 class Example:
+    """A few-shot example for the prompt: an item's title and source text, and the 요약, 의의
+    and 토막상식 a brief of it should have."""
+
     title: str
     source: str
     summary: str
