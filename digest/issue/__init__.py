@@ -1,0 +1,216 @@
+"""The `Issue` document and its Markdown file: numbering, front matter, parse ⇄ write.
+
+An issue file looks like this (the editor may change anything but the comments):
+
+    ---
+    number: 1
+    date: 2026-11-23
+    status: draft
+    title: 뉴랄브리핑
+    ---
+    # 제 0001호 뉴랄브리핑 (2026년 11월 23일 월요일)
+
+    ## 구글 블로그
+    <!-- section: google -->
+
+    ### [A post title](https://…)
+    <!-- item: https://… | source: google-research -->
+
+    > The key sentence, quoted from the source.
+
+    - **[요약]** …
+    - **[의의]** …
+    - **[토막상식]** …
+    - **[한마디]** the editor's own comment
+
+    ## 뺀 항목
+    <!-- dropped -->
+
+    ### [A dropped item](https://…)
+    <!-- item: https://… | source: aws-ml | section: aws -->
+
+Lines inside an item that are none of these are kept as they are. The item mark may carry
+`model: …`, `section: …` (where a dropped item came from) and the flags `검토 필요` (the brief
+failed a check; `검토 필요: …` names each one), `미검토` (written by a summarizer and not yet
+shown to, edited or approved by the editor), `생성 토막상식` (the model wrote the 토막상식, not
+the curated glossary) and `새 항목` (appended by a re-draft after the editor had the draft).
+Items under the `<!-- dropped -->` heading were dropped by the editor: they are not in the issue,
+are never proposed again, and `digest review keep` brings them back with their text. The front
+matter may hold `keywords:` and, once published and corrected, `corrections:` ({at, what}).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from digest import clock
+from digest.config import Config
+from digest.errors import DigestError, IssueFileError
+from digest.issue.markdown import item_lines, item_markdown, parse, parse_items, to_markdown
+from digest.issue.model import (
+    DROPPED_MARK,
+    DROPPED_TITLE,
+    FIELD_LABELS,
+    GENERATED_FLAG,
+    LABEL_FIELDS,
+    NEEDS_REVIEW,
+    NEW_FLAG,
+    SCHEMA,
+    STATUSES,
+    UNREVIEWED,
+    WEEKDAYS_KO,
+    Correction,
+    Issue,
+    IssueItem,
+    Section,
+    issue_title,
+)
+from digest.store import atomic_write
+
+__all__ = [
+    "DROPPED_MARK", "DROPPED_TITLE", "FIELD_LABELS", "GENERATED_FLAG", "LABEL_FIELDS",
+    "NEEDS_REVIEW", "NEW_FLAG", "SCHEMA", "STATUSES", "UNREVIEWED", "WEEKDAYS_KO", "Correction",
+    "Issue", "IssueItem", "Section", "draft_number", "ensure_section", "expected_number",
+    "file_name", "for_date", "issue_title", "item_lines", "item_markdown", "load", "load_all",
+    "next_number", "parse", "parse_items", "publish", "published", "save", "to_markdown",
+    "with_status",
+]  # fmt: skip
+
+
+# the issues folder ---------------------------------------------------------------------------
+def file_name(number: int) -> str:
+    """The issue file's name: `0042.md` (at least four digits)."""
+    return f"{number:04d}.md"
+
+
+def load(path: Path) -> Issue:
+    """The issue in file `path` (UTF-8). Raises IssueFileError when it cannot be parsed;
+    OSError and UnicodeDecodeError from reading it pass through."""
+    return parse(path.read_text(encoding="utf-8"), path)
+
+
+def load_all(issues_dir: Path) -> list[Issue]:
+    """Every issue file (`NNNN.md`) in `issues_dir`, by number then date; [] when the folder
+    does not exist. The files are the source of truth. Raises IssueFileError for the first
+    file that cannot be parsed."""
+    if not issues_dir.is_dir():
+        return []
+    issues = [load(p) for p in sorted(issues_dir.glob("[0-9][0-9][0-9][0-9].md"))]
+    return sorted(issues, key=lambda i: (i.number, i.date))
+
+
+def save(issue: Issue, issues_dir: Path) -> Path:
+    """Write `issue` atomically to `issues_dir/NNNN.md` for its number and return that path;
+    when its number changed, the file it was read from is removed and `issue.path` updated.
+    Raises IssueFileError, writing nothing, when the file for that number holds another
+    issue (two issues never share a number); OSError from the disk passes through."""
+    path = issues_dir / file_name(issue.number)
+    mine = issue.path is not None and issue.path.resolve() == path.resolve()
+    if path.exists() and not mine:
+        # Two drafts never claim one number: writing here would erase another issue's file.
+        raise IssueFileError(
+            f"{path}: already holds another issue, so {issue.date.isoformat()} cannot take "
+            f"number {issue.number} — give one of them a free number: in its front matter"
+        )
+    atomic_write(path, to_markdown(issue))
+    if issue.path and issue.path != path and issue.path.exists():
+        issue.path.unlink()  # renumbered at publish: the draft file becomes the issue file
+    issue.path = path
+    return path
+
+
+def for_date(issues: list[Issue], day: date) -> Issue | None:
+    """The first of `issues` dated `day`, whatever its status, or None."""
+    return next((i for i in issues if i.date == day), None)
+
+
+def published(issues: list[Issue]) -> list[Issue]:
+    """The published ones of `issues`, in their order."""
+    return [i for i in issues if i.status == "published"]
+
+
+def next_number(issues: list[Issue]) -> int:
+    """Issues are numbered in publication order: one more than the last published."""
+    return max((i.number for i in published(issues)), default=0) + 1
+
+
+def draft_number(issues: list[Issue]) -> int:
+    """A new draft takes a number no other file has; publish may move it down to close gaps."""
+    return max((i.number for i in issues), default=0) + 1
+
+
+def expected_number(all_issues: list[Issue], issue: Issue) -> int:
+    """The number a draft will get: drafts are published oldest first after the last issue."""
+    if issue.status == "published":
+        return issue.number
+    waiting = sorted(
+        (i for i in all_issues if i.status != "published"), key=lambda i: (i.date, i.number)
+    )
+    ahead = next((n for n, i in enumerate(waiting) if i.date == issue.date), len(waiting))
+    return next_number(all_issues) + ahead
+
+
+def ensure_section(issue: Issue, section_id: str, title: str, order: list[str]) -> Section:
+    """The issue's section `section_id`, made in feeds.yaml's order when it has none yet."""
+    found = issue.section(section_id)
+    if found is not None:
+        return found
+    section = Section(section_id, title)
+    rank = {sid: n for n, sid in enumerate(order)}
+    position = len(issue.sections)
+    for index, other in enumerate(issue.sections):
+        if rank.get(other.id, len(order)) > rank.get(section_id, len(order)):
+            position = index
+            break
+    issue.sections.insert(position, section)
+    return section
+
+
+def with_status(issue: Issue, status: str, **changes: Any) -> Issue:
+    """A shallow copy of `issue` with `status` and any other fields in `changes`; sections
+    and items are shared with the original. Nothing is written."""
+    return replace(issue, status=status, **changes)
+
+
+# publishing ------------------------------------------------------------------------------------
+def publish(config: Config, draft: Issue, *, require_approval: bool = True) -> Issue:
+    """Freeze `draft` as the next numbered issue (one more than the last published; a draft
+    holding that number moves past every number) and write it; returns it. Publishing a
+    published issue changes nothing. `draft` itself is changed: its number, status "published",
+    `published_at` (now in feeds.yaml's timezone, ISO 8601 to the second) and every item's
+    새 항목 cleared.
+
+    Raises DigestError when the draft is not approved and `require_approval`, or when a later
+    date is already published (numbers follow dates); IssueFileError when an issue file
+    cannot be parsed or `save` finds the number taken. OSError from the disk passes through."""
+    if draft.status == "published":
+        return draft
+    if require_approval and draft.status != "approved":
+        raise DigestError(
+            f"the draft for {draft.date.isoformat()} is not approved — review it, then run "
+            "`digest review approve` (or `digest publish --force`, or auto_publish: true)"
+        )
+    all_issues = load_all(config.issues_path)
+    later = [i for i in published(all_issues) if i.date > draft.date]
+    if later:
+        raise DigestError(
+            f"제 {later[0].number:04d}호 ({later[0].date}) is already published after this "
+            f"draft's date {draft.date} — issues are numbered in date order; publish drafts "
+            "oldest first or delete this one"
+        )
+    number = next_number(all_issues)
+    clash = next((i for i in all_issues if i.number == number and i.date != draft.date), None)
+    if clash:
+        # An unpublished draft holds the number: it moves past every existing number.
+        clash.number = draft_number(all_issues)
+        save(clash, config.issues_path)
+    draft.number = number
+    draft.status = "published"
+    draft.published_at = clock.now(config.timezone).isoformat(timespec="seconds")
+    for item in draft.items:
+        item.new = False
+    save(draft, config.issues_path)
+    return draft
