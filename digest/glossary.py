@@ -157,7 +157,10 @@ def _names_english(note: str, term: GlossaryTerm) -> bool:
 @cache
 def _pattern(term: str, ko: str, aliases: tuple[str, ...]) -> re.Pattern[str]:
     latin = sorted({term, *aliases}, key=len, reverse=True)
-    parts = [rf"(?<![\w-])(?:{'|'.join(re.escape(n) for n in latin)})(?![\w-])"]
+    # An English name may carry a Korean particle (RLHF로, benchmark를: code-mixed briefs write
+    # so), so Hangul after it is still a boundary; a letter, digit or hyphen is not.
+    names = "|".join(re.escape(n) for n in latin)
+    parts = [rf"(?<![\w-])(?:{names})(?![^\W{_HANGUL}]|-)"]
     if ko:
         # Korean names take particles right after them (강화학습은, 양자화를), so only the start
         # is a boundary; "이미지 확산" must not match inside a longer Hangul word.

@@ -1177,3 +1177,11 @@ def test_a_wellformed_entry_keeps_its_rules() -> None:
     assert term.fits("a gizmo with gears") and not term.fits("a gizmo in a shop with gears")
     hit = term.mention("the widget shop sells a gizmo")
     assert hit is not None and hit[0] == "gizmo"
+
+
+def test_an_english_name_with_a_korean_particle_is_found() -> None:
+    """Code-mixed briefs attach particles to English terms: RLHF로, benchmark를."""
+    found = find_term("RLHF로 학습한 언어모델의 보상 모델을 살핌")
+    assert found is not None and found.term == "Reinforcement learning from human feedback"
+    other = find_term("RLHFx로 학습")  # a longer word is not the name
+    assert other is None or other.term != found.term
