@@ -200,7 +200,7 @@ def _keep_aside(path: Path, edited: Issue) -> NoReturn:
 
 
 def _valid_issue(original: Issue, text: str, others: list[Issue]) -> Issue:
-    edited = issues.parse(text, original.path)
+    edited = issues.parse(text, original.path, strict=True)
     where = original.path or "<issue>"
     if edited.number != original.number:
         raise ReviewError(

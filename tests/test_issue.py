@@ -72,16 +72,36 @@ def test_an_edited_file_round_trips_exactly() -> None:
     [
         ("no front matter", ":1: no front matter"),
         ("---\nnumber: 1\n", "front matter is not closed"),
+        ("---\n---\n", "needs number:"),
         ("---\ndate: 2026-01-01\n---\n", "needs number:"),
+        ("---\n- a list\n---\n", "key: value"),
         ("---\nnumber: 1\ndate: 2026-01-01\nstatus: sent\n---\n", "use one of draft"),
-        ("---\nnumber: 1\ndate: 2026-01-01\n---\n### [a](b)\n", ":5: an item before any"),
-        ("---\nnumber: 1\ndate: 2026-01-01\n---\n## S\n### a title\n", ":6: an item heading"),
-        ("---\nnumber: 1\ndate: 2026-01-01\n---\n## S\nstray text\n", ":6: text outside an item"),
     ],
 )
 def test_broken_files_name_the_line(text: str, message: str) -> None:
     with pytest.raises(IssueFileError, match=message.replace("[", r"\[")):
         issues.parse(text, Path("issues/0001.md"))
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("---\nnumber: 1\ndate: 2026-01-01\n---\n### [a](b)\n", ":5: an item before any"),
+        ("---\nnumber: 1\ndate: 2026-01-01\n---\n## S\n### a title\n", ":6: an item heading"),
+        ("---\nnumber: 1\ndate: 2026-01-01\n---\n## S\nstray text\n", ":6: text outside an item"),
+    ],
+)
+def test_a_broken_item_is_left_out_with_its_line_or_refused_when_strict(
+    text: str, message: str
+) -> None:
+    issue = issues.parse(text, Path("issues/0001.md"))
+    assert issue.items == [] and len(issue.problems) == 1
+    assert issue.problems[0].startswith("issues/0001.md") and message in issue.problems[0]
+    written = issues.to_markdown(issue)
+    assert written.endswith("\n" + text.splitlines()[-1] + "\n")  # kept verbatim, in place
+    assert issues.to_markdown(issues.parse(written)) == written
+    with pytest.raises(IssueFileError, match=message.replace("[", r"\[")):
+        issues.parse(text, Path("issues/0001.md"), strict=True)
 
 
 def test_numbering_follows_published_issues(tmp_path: Path) -> None:
@@ -219,18 +239,21 @@ def test_a_change_of_the_issue_fields_bumps_the_schema() -> None:
 
     shape = {
         cls.__name__: tuple(f.name for f in fields(cls))
-        for cls in (issues.Issue, issues.IssueItem, issues.Section, issues.Correction)
-    }
+        for cls in (
+            issues.Issue, issues.IssueItem, issues.Section, issues.Correction, issues.Unreadable
+        )
+    }  # fmt: skip
     assert (issues.SCHEMA, shape) == (
-        2,
+        3,
         {
             "Issue": ("number", "date", "name", "status", "sections", "keywords",
-                      "published_at", "dropped", "corrections", "path"),
+                      "published_at", "dropped", "corrections", "unreadable", "path"),
             "IssueItem": ("id", "title", "url", "source_id", "key_sentence", "summary",
                           "significance", "glossary_note", "note", "needs_review",
                           "review_reasons", "unreviewed", "model", "glossary_generated", "new",
                           "dropped_from", "other_lines"),
             "Section": ("id", "title", "items"),
             "Correction": ("at", "what"),
+            "Unreadable": ("section", "after", "lines", "problem"),
         },
     ), "the issue model changed: bump issue.SCHEMA and update this test"  # fmt: skip

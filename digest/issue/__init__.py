@@ -29,7 +29,10 @@ An issue file looks like this (the editor may change anything but the comments):
     ### [A dropped item](https://…)
     <!-- item: https://… | source: aws-ml | section: aws -->
 
-Lines inside an item that are none of these are kept as they are. The item mark may carry
+Lines inside an item that are none of these are kept as they are. A value that holds a line
+break or would end its construct is written with character references (`&#10;`) and an odd url
+as `<…>` (see `digest.issue.markdown`); a heading or text the reader cannot place is left out
+of the issue with a warning naming its line, and written back as it was. The item mark may carry
 `model: …`, `section: …` (where a dropped item came from) and the flags `검토 필요` (the brief
 failed a check; `검토 필요: …` names each one), `미검토` (written by a summarizer and not yet
 shown to, edited or approved by the editor), `생성 토막상식` (the model wrote the 토막상식, not
@@ -41,6 +44,7 @@ matter may hold `keywords:` and, once published and corrected, `corrections:` ({
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
@@ -49,7 +53,14 @@ from typing import Any
 from digest import clock
 from digest.config import Config
 from digest.errors import DigestError, IssueFileError
-from digest.issue.markdown import item_lines, item_markdown, parse, parse_items, to_markdown
+from digest.issue.markdown import (
+    item_lines,
+    item_markdown,
+    link,
+    parse,
+    parse_items,
+    to_markdown,
+)
 from digest.issue.model import (
     DROPPED_MARK,
     DROPPED_TITLE,
@@ -66,39 +77,52 @@ from digest.issue.model import (
     Issue,
     IssueItem,
     Section,
+    Unreadable,
     issue_title,
+    one_line,
 )
 from digest.store import atomic_write
 
 __all__ = [
     "DROPPED_MARK", "DROPPED_TITLE", "FIELD_LABELS", "GENERATED_FLAG", "LABEL_FIELDS",
     "NEEDS_REVIEW", "NEW_FLAG", "SCHEMA", "STATUSES", "UNREVIEWED", "WEEKDAYS_KO", "Correction",
-    "Issue", "IssueItem", "Section", "draft_number", "ensure_section", "expected_number",
-    "file_name", "for_date", "issue_title", "item_lines", "item_markdown", "load", "load_all",
-    "next_number", "parse", "parse_items", "publish", "published", "save", "to_markdown",
-    "with_status",
+    "Issue", "IssueItem", "Section", "Unreadable", "draft_number", "ensure_section",
+    "expected_number", "file_name", "for_date", "issue_files", "issue_title", "item_lines",
+    "item_markdown", "link", "load", "load_all", "next_number", "one_line", "parse",
+    "parse_items", "publish", "published", "save", "to_markdown", "with_status",
 ]  # fmt: skip
 
 
 # the issues folder ---------------------------------------------------------------------------
+_FILE_NAME = re.compile(r"[0-9]{4,}\.md")
+
+
 def file_name(number: int) -> str:
-    """The issue file's name: `0042.md` (at least four digits)."""
+    """The issue file's name: `0042.md` (at least four digits; `10000.md` after 9999)."""
     return f"{number:04d}.md"
 
 
+def issue_files(issues_dir: Path) -> list[Path]:
+    """The issue files in `issues_dir` (`0042.md`, `10000.md`: four digits or more, so not
+    `0042.edited.md`), in number order; [] when the folder does not exist."""
+    if not issues_dir.is_dir():
+        return []
+    found = [p for p in issues_dir.glob("*.md") if _FILE_NAME.fullmatch(p.name)]
+    return sorted(found, key=lambda p: (len(p.name), p.name))
+
+
 def load(path: Path) -> Issue:
-    """The issue in file `path` (UTF-8). Raises IssueFileError when it cannot be parsed;
+    """The issue in file `path` (UTF-8). An item it cannot read is left out with a warning
+    (see `parse`). Raises IssueFileError when the file cannot be parsed (its front matter);
     OSError and UnicodeDecodeError from reading it pass through."""
     return parse(path.read_text(encoding="utf-8"), path)
 
 
 def load_all(issues_dir: Path) -> list[Issue]:
-    """Every issue file (`NNNN.md`) in `issues_dir`, by number then date; [] when the folder
-    does not exist. The files are the source of truth. Raises IssueFileError for the first
-    file that cannot be parsed."""
-    if not issues_dir.is_dir():
-        return []
-    issues = [load(p) for p in sorted(issues_dir.glob("[0-9][0-9][0-9][0-9].md"))]
+    """Every issue file (`issue_files`) in `issues_dir`, by number then date; [] when the
+    folder does not exist. The files are the source of truth. Raises IssueFileError for the
+    first file that cannot be parsed."""
+    issues = [load(p) for p in issue_files(issues_dir)]
     return sorted(issues, key=lambda i: (i.number, i.date))
 
 
@@ -179,9 +203,9 @@ def with_status(issue: Issue, status: str, **changes: Any) -> Issue:
 def publish(config: Config, draft: Issue, *, require_approval: bool = True) -> Issue:
     """Freeze `draft` as the next numbered issue (one more than the last published; a draft
     holding that number moves past every number) and write it; returns it. Publishing a
-    published issue changes nothing. `draft` itself is changed: its number, status "published",
-    `published_at` (now in feeds.yaml's timezone, ISO 8601 to the second) and every item's
-    새 항목 cleared.
+    published issue changes nothing. Once the file is written, `draft` itself is changed: its
+    number, status "published", `published_at` (now in feeds.yaml's timezone, ISO 8601 to the
+    second), its path and every item's 새 항목 cleared; when anything raises, it is as it was.
 
     Raises DigestError when the draft is not approved and `require_approval`, or when a later
     date is already published (numbers follow dates); IssueFileError when an issue file
@@ -207,10 +231,19 @@ def publish(config: Config, draft: Issue, *, require_approval: bool = True) -> I
         # An unpublished draft holds the number: it moves past every existing number.
         clash.number = draft_number(all_issues)
         save(clash, config.issues_path)
-    draft.number = number
-    draft.status = "published"
-    draft.published_at = clock.now(config.timezone).isoformat(timespec="seconds")
+    # The caller's draft changes only once the issue is on disk: a failed save leaves it a draft.
+    frozen = with_status(
+        draft,
+        "published",
+        number=number,
+        published_at=clock.now(config.timezone).isoformat(timespec="seconds"),
+        sections=[
+            replace(s, items=[replace(i, new=False) for i in s.items]) for s in draft.sections
+        ],
+    )
+    save(frozen, config.issues_path)
+    draft.number, draft.status = frozen.number, frozen.status
+    draft.published_at, draft.path = frozen.published_at, frozen.path
     for item in draft.items:
         item.new = False
-    save(draft, config.issues_path)
     return draft

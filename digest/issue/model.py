@@ -9,10 +9,10 @@ from pathlib import Path
 
 from digest.models import Brief, Item
 
-# The issue document's schema: bump it when a field of Issue/IssueItem/Section/Correction or a
-# parse rule changes, so caches of parsed issues (site/cache.py) are rebuilt. tests/test_issue.py
+# The issue document's schema: bump it when a field of Issue/IssueItem/Section/Correction/Unreadable
+# or a parse rule changes, so caches of parsed issues (site/cache.py) are rebuilt. test_issue.py
 # fails with a reminder when the fields change and this does not.
-SCHEMA = 2
+SCHEMA = 3
 STATUSES = ("draft", "approved", "published")
 WEEKDAYS_KO = ("월요일", "화요일", "수요일", "목요일", "금요일", "토요일", "일요일")
 # Korean labels of Brief fields, in the order they are written.
@@ -29,6 +29,11 @@ NEW_FLAG = "새 항목"
 GENERATED_FLAG = "생성 토막상식"  # the 토막상식 was proposed by the model, not the glossary
 DROPPED_TITLE = "뺀 항목"
 DROPPED_MARK = "<!-- dropped -->"
+
+
+def one_line(text: str) -> str:
+    """`text` with every run of whitespace (line breaks included) made one space, stripped."""
+    return " ".join(text.split())
 
 
 def issue_title(number: int, day: date, name: str) -> str:
@@ -64,18 +69,20 @@ class IssueItem:
 
     @classmethod
     def from_brief(cls, item: Item, brief: Brief) -> IssueItem:
-        """A new entry for `item` written with `brief`: 미검토 when a model wrote it."""
+        """A new entry for `item` written with `brief`: 미검토 when a model wrote it. The brief's
+        text is prose: its whitespace (a model's line breaks included) is collapsed to single
+        spaces, so the file shows one readable line per field."""
         return cls(
             id=item.id,
             title=item.title,
             url=item.url,
             source_id=item.source_id,
-            key_sentence=brief.key_sentence,
-            summary=brief.summary,
-            significance=brief.significance,
-            glossary_note=brief.glossary_note,
+            key_sentence=one_line(brief.key_sentence),
+            summary=one_line(brief.summary),
+            significance=one_line(brief.significance),
+            glossary_note=one_line(brief.glossary_note),
             needs_review=brief.needs_review,
-            review_reasons=list(brief.review_reasons),
+            review_reasons=[one_line(reason) for reason in brief.review_reasons],
             unreviewed=bool(brief.model),
             model=brief.model,
             glossary_generated=brief.glossary_generated,
@@ -101,11 +108,27 @@ class Correction:
 
 
 @dataclass
+class Unreadable:
+    """Lines of an issue file the reader could not take as part of the issue (an item heading
+    that is not `### [title](url)`, text outside an item): left out of the issue, and written
+    back verbatim where they stood, so that an editor's text is never lost. `section` is the id
+    of the section they stood in ("" before any section, "dropped" under 뺀 항목), `after` the
+    id of the item they followed ("" at the top of the section), `problem` the reader's warning
+    (`issues/0042.md:17: …`)."""
+
+    section: str
+    after: str
+    lines: list[str]
+    problem: str
+
+
+@dataclass
 class Issue:
     """One issue file: number, date (in feeds.yaml's timezone), the newsletter's name,
     status (draft, approved, published), sections, 키워드, publication time (ISO 8601 with
-    offset), the dropped items (뺀 항목), corrections of a published issue, and the file it
-    was read from or written to (None for a new issue)."""
+    offset), the dropped items (뺀 항목), corrections of a published issue, the lines the reader
+    could not take (kept for the next write), and the file it was read from or written to (None
+    for a new issue)."""
 
     number: int
     date: date
@@ -116,6 +139,7 @@ class Issue:
     published_at: str | None = None
     dropped: list[IssueItem] = field(default_factory=list)  # the editor's drops, kept whole
     corrections: list[Correction] = field(default_factory=list)
+    unreadable: list[Unreadable] = field(default_factory=list)  # left out, kept verbatim
     path: Path | None = None
 
     @property
@@ -129,6 +153,11 @@ class Issue:
     @property
     def item_ids(self) -> set[str]:
         return {item.id for item in self.items}
+
+    @property
+    def problems(self) -> list[str]:
+        """The reader's warnings (`file:line: …`) for the lines it left out of this issue."""
+        return [block.problem for block in self.unreadable]
 
     @property
     def claimed_ids(self) -> set[str]:
