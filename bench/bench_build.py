@@ -185,7 +185,9 @@ def settle(folder: Path) -> None:
     remover is gone: a daily build starts long after yesterday's removal finished, so timing
     it against a disk still busy with that removal would measure the wrong thing."""
     deadline = time.monotonic() + 60
-    while list(folder.glob(".site.old-*")) and time.monotonic() < deadline:
+    while time.monotonic() < deadline and (
+        list(folder.glob(".site.old-*")) or list(folder.glob(".removing-*-site.*"))
+    ):
         time.sleep(0.2)
 
 

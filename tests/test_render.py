@@ -67,8 +67,9 @@ def test_feed_and_model_text_cannot_inject_markup(tmp_path: Path) -> None:
     page = (tmp_path / "site/issues/0001/index.html").read_text()
     for attack in ("<script", "<iframe", "<img src=x", 'href="javascript:'):
         assert attack not in page
-    assert "<strong>propose</strong>" in page  # Markdown still works
-    assert "<code>code</code>" in page
+    # the key sentence is the source's text: shown as written, not as Markdown
+    assert "We **propose** &lt;script&gt;alert(2)&lt;/script&gt; a method." in page
+    assert "<code>code</code>" in page  # what the summarizer wrote is Markdown
 
 
 def test_pages_link_relatively_with_previous_and_next(tmp_path: Path) -> None:

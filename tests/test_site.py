@@ -141,7 +141,8 @@ def test_feed_parses_with_full_content(site: Path) -> None:
     assert feed.entries[0].title.startswith("제 0003호 뉴랄브리핑 (")
     assert len(feed.entries) == 3  # the draft is not in it
     content = feed.entries[0].content[0].value
-    assert "Paper 3.1" in content and "[토막상식]" in content and "<strong>new</strong>" in content
+    assert "Paper 3.1" in content and "[토막상식]" in content
+    assert "We propose a **new** method." in content  # the quoted source is text, not Markdown
     assert feed.entries[0].link == f"{SITE_URL}issues/0003/"
 
 

@@ -4,6 +4,12 @@ one complete build.
 
 A build plans every page with the key of its inputs (`pages.plan`), starts the new folder
 as hard links to the current site, renders only pages whose key changed, and swaps it in.
+
+The build never follows a link it did not make. A symbolic link found in the site (planted by
+a deploy job or another user of a shared web root) is not copied into the new build: it is
+removed from the staging tree, reported (a warning, and `BuildResult.ignored_links`), and the
+pages under it are rendered again as real files. Files are created with O_EXCL | O_NOFOLLOW
+in folders the build made, so no write, unlink or rename lands outside the site.
 """
 
 from __future__ import annotations
@@ -12,8 +18,10 @@ import ctypes
 import errno
 import gc
 import hashlib
+import logging
 import os
 import shutil
+import stat
 import subprocess
 import sys
 import tempfile
@@ -28,6 +36,8 @@ from digest.site.manifest import Manifest
 from digest.site.pages import Page, plan
 from digest.templates import BUNDLED_TEMPLATES, template_env
 
+log = logging.getLogger(__name__)
+
 
 @dataclass(frozen=True)
 class BuildResult:
@@ -39,6 +49,7 @@ class BuildResult:
     issues: int
     rendered: int = 0  # pages rendered by this build; the rest were unchanged and kept
     current: bool = False  # nothing the site is made from changed: not built at all
+    ignored_links: tuple[str, ...] = ()  # symbolic links found in the site, left out of it
 
 
 def build_site(config: Config, *, include_drafts: bool = False, full: bool = False) -> BuildResult:
@@ -92,6 +103,7 @@ def _build(config: Config, *, include_drafts: bool, full: bool) -> BuildResult:
         return BuildResult(output, len(previous.pages), previous.issues, current=True)
     staging = Path(tempfile.mkdtemp(dir=output.parent, prefix=f".{output.name}.building-"))
     linking = None
+    ignored: list[str] = []
     try:
         # Linking the current tree is disk work (a mkdir per page folder) and reading the
         # issues and rendering are CPU work: they overlap, the linking in a `cp` process.
@@ -103,6 +115,7 @@ def _build(config: Config, *, include_drafts: bool, full: bool) -> BuildResult:
         def linked() -> None:
             if previous is not None:
                 _finish_linking(linking, output, staging)
+                ignored.extend(_drop_links(staging))
                 _remove_stale(staging, set(previous.pages) - current)
 
         kept = previous
@@ -110,11 +123,13 @@ def _build(config: Config, *, include_drafts: bool, full: bool) -> BuildResult:
             kept = None  # templates, settings or code changed: every page may differ
         manifest = Manifest(site.settings, inputs=inputs, issues=len(shown))
         todo = []
+        real = _RealFiles(output)
         for page in site.pages:
             manifest.pages[page.path] = page.key
             unchanged = kept is not None and kept.pages.get(page.path) == page.key
-            # The staging tree will hold exactly the live site's files once linked.
-            if not (unchanged and (output / page.path).is_file()):
+            # The staging tree will hold exactly the live site's regular files once linked
+            # (a page reached through a link is not kept: the link is dropped).
+            if not (unchanged and real.has(page.path)):
                 todo.append(page)
         _render_pages(todo, staging, linked)
         rendered = len(todo)
@@ -127,7 +142,54 @@ def _build(config: Config, *, include_drafts: bool, full: bool) -> BuildResult:
             linking.wait()
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    return BuildResult(output, len(site.pages), len(shown), rendered)
+    return BuildResult(output, len(site.pages), len(shown), rendered, ignored_links=tuple(ignored))
+
+
+class _RealFiles:
+    """Which pages of the live site are regular files reached through real folders only: an
+    unchanged page is kept only then (lstat, never following a link)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.folders: dict[str, bool] = {"": True}
+
+    def _folder(self, rel: str) -> bool:
+        if rel not in self.folders:
+            parent, _, _ = rel.rpartition("/")
+            self.folders[rel] = self._folder(parent) and _is_kind(self.root / rel, stat.S_ISDIR)
+        return self.folders[rel]
+
+    def has(self, rel: str) -> bool:
+        parent, _, _ = rel.rpartition("/")
+        return self._folder(parent) and _is_kind(self.root / rel, stat.S_ISREG)
+
+
+def _is_kind(path: Path, kind: Callable[[int], bool]) -> bool:
+    try:
+        return kind(os.lstat(path).st_mode)
+    except OSError:
+        return False
+
+
+def _drop_links(tree: Path) -> list[str]:
+    """Remove every symbolic link from `tree` (the staging copy of the live site, which `cp -a`
+    copied links into as links), without following any; returns them as `path -> target`,
+    each also logged as a warning."""
+    found = []
+    for folder, dirs, files in os.walk(tree):  # never descends into a linked folder
+        for name in dirs + files:
+            path = Path(folder) / name
+            if os.path.islink(path):
+                target = os.readlink(path)
+                found.append(f"{path.relative_to(tree)} -> {target}")
+                path.unlink()
+    for link in found:
+        log.warning(
+            "site: ignored the symbolic link %s — the build never writes through a link it "
+            "did not make; the page is rendered as a file instead",
+            link,
+        )
+    return found
 
 
 def _render_pages(todo: list[Page], staging: Path, linked: Callable[[], None]) -> None:
@@ -164,9 +226,7 @@ def _write_held(held: list[tuple[Path, str]], linked: Callable[[], None]) -> Non
 def _write_new(path: Path, text: str) -> None:
     """Write a fresh file: the staging tree shares inodes with the live site, so a file is
     unlinked first, never overwritten in place (that would change the live site too)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.unlink(missing_ok=True)
-    path.write_text(text, encoding="utf-8")
+    _write_bytes_new(path, text.encode("utf-8"))
 
 
 def _start_linking(source: Path, target: Path) -> subprocess.Popen[bytes] | None:
@@ -198,10 +258,16 @@ def _finish_linking(linking: subprocess.Popen[bytes] | None, source: Path, targe
 
 def _link_tree(source: Path, target: Path) -> None:
     """Start the new build as hard links to the current one: instant, and no disk copy."""
-    for folder, _, files in os.walk(source):
+    for folder, dirs, files in os.walk(source):  # a linked folder is listed, never entered
         rel = Path(folder).relative_to(source)
         (target / rel).mkdir(parents=True, exist_ok=True)
+        for name in dirs:
+            if os.path.islink(Path(folder) / name):
+                os.symlink(os.readlink(Path(folder) / name), target / rel / name)
         for name in files:
+            if os.path.islink(Path(folder) / name):
+                os.symlink(os.readlink(Path(folder) / name), target / rel / name)
+                continue  # copied as the link it is, as `cp -a` does: _drop_links reports it
             try:
                 os.link(Path(folder) / name, target / rel / name)
             except OSError:  # a filesystem without hard links: copy instead
@@ -212,9 +278,9 @@ def _remove_stale(staging: Path, paths: set[str]) -> None:
     """Pages the last build made and this one does not (a removed issue or keyword)."""
     for path in sorted(paths):
         page = staging / path
-        page.unlink(missing_ok=True)
+        page.unlink(missing_ok=True)  # no links are left in staging (_drop_links)
         folder = page.parent
-        while folder != staging and not any(folder.iterdir()):
+        while folder != staging and _is_kind(folder, stat.S_ISDIR) and not any(folder.iterdir()):
             folder.rmdir()
             folder = folder.parent
 
@@ -229,10 +295,17 @@ def _copy_static(config: Config, staging: Path) -> None:
                 _write_bytes_new(staging / path.relative_to(static), path.read_bytes())
 
 
+# Created, never opened: O_EXCL fails on anything already there (a link included) and
+# O_NOFOLLOW refuses a link as the last component.
+_CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
+
+
 def _write_bytes_new(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.unlink(missing_ok=True)
-    path.write_bytes(data)
+    fd = os.open(path, _CREATE, 0o644)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
 
 
 def _swap_into_place(staging: Path, output: Path, *, pages: int) -> None:
@@ -242,8 +315,14 @@ def _swap_into_place(staging: Path, output: Path, *, pages: int) -> None:
     (`_recover`)."""
     os.chmod(staging, 0o755)
     for leftover in output.parent.glob(f".{output.name}.old-*"):
-        _remove(leftover, later=True)  # a retired build a killed process left behind
-    if not output.exists():
+        if os.path.isdir(leftover) and not os.path.islink(leftover):
+            _remove(leftover, later=True)  # a retired build a killed process left behind
+    for leftover in output.parent.glob(f".removing-*-{output.name}.*"):
+        # a detached removal killed before it finished, or still at work: a second rmtree
+        # beside it is harmless (both ignore what the other removed)
+        if os.path.isdir(leftover) and not os.path.islink(leftover):
+            _spawn_rmtree(leftover)
+    if not os.path.lexists(output):
         os.replace(staging, output)
         return
     if exchange(staging, output):
@@ -276,12 +355,23 @@ def exchange(a: Path, b: Path) -> bool:
 
 def _recover(output: Path) -> None:
     """A crash between the two renames of the fallback swap leaves no `output`, only its
-    retired copy: put that back before anything else."""
-    if output.exists():
+    retired copy: put the newest one back (by modification time, not by the pid in its
+    name) before anything else. Only real folders count, never a link; a tree a detached
+    cleanup is removing has been renamed out of the `.old-` names first (`_remove`)."""
+    if os.path.lexists(output):
         return
-    retired = sorted(output.parent.glob(f".{output.name}.old-*"))
+    retired = []
+    for path in output.parent.glob(f".{output.name}.old-*"):
+        try:
+            info = os.lstat(path)
+        except FileNotFoundError:
+            continue  # removed meanwhile
+        if stat.S_ISDIR(info.st_mode):
+            retired.append((info.st_mtime_ns, path.name, path))
+        else:
+            log.warning("site: ignored %s — not a folder the build made", path)
     if retired:
-        os.replace(retired[-1], output)
+        os.replace(max(retired)[2], output)
 
 
 # Removing a retired tree of thousands of folders costs seconds of rmdir on a busy disk, and
@@ -291,9 +381,21 @@ DEFER_REMOVAL_PAGES = 500
 
 
 def _remove(folder: Path, *, later: bool) -> None:
+    """Remove a retired or staging tree (shutil.rmtree never follows a link). A detached
+    removal first renames the tree out of the names `_recover` looks at, so a later build can
+    never bring back a tree that is half deleted."""
     if not later:
         shutil.rmtree(folder, ignore_errors=True)
         return
+    doomed = folder.with_name(f".removing-{os.getpid()}-{folder.name.lstrip('.')}")
+    try:
+        os.replace(folder, doomed)
+    except OSError:
+        doomed = folder  # a name it cannot take: remove it where it is
+    _spawn_rmtree(doomed)
+
+
+def _spawn_rmtree(folder: Path) -> None:
     code = "import shutil, sys; shutil.rmtree(sys.argv[1], ignore_errors=True)"
     subprocess.Popen(
         [sys.executable, "-c", code, str(folder)],

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
 from digest.glossary import GlossaryTerm, load_glossary
 from digest.issue import Issue, IssueItem, Section
@@ -178,7 +178,8 @@ def _term_named_in(note: str, terms: tuple[GlossaryTerm, ...]) -> GlossaryTerm |
     """An edited note still belongs to the term it opens with (its Korean or English name)."""
     head = note[:40].casefold()
     for term in terms:
-        if head.startswith(term.ko.casefold()) or head.startswith(term.term.casefold()):
+        names = [n.casefold() for n in (term.ko, term.term) if n.strip()]
+        if any(head.startswith(name) for name in names):  # "" starts every note
             return term
     return None
 
@@ -212,6 +213,16 @@ def archive(shown: list[Issue]) -> list[tuple[int, list[tuple[int, list[Issue]]]
         (year, sorted(months.items(), reverse=True))
         for year, months in sorted(years.items(), reverse=True)
     ]
+
+
+def korean_datetime(stamp: str) -> str:
+    """`2026년 5월 2일 09:30`: an ISO 8601 time (a correction's `at`) as the site writes it;
+    a value that is not ISO 8601 (written by hand) is shown as it is."""
+    try:
+        moment = datetime.fromisoformat(stamp)
+    except ValueError:
+        return stamp
+    return f"{korean_date(moment.date())} {moment:%H:%M}"
 
 
 def korean_date(day: date) -> str:

@@ -30,15 +30,16 @@ from jinja2 import Environment
 import digest
 from digest.config import Config
 from digest.issue import Issue
+from digest.site import korean, search
 from digest.site import model as site_model
-from digest.site import search
 from digest.site.cache import SourceIssue
 from digest.site.manifest import fingerprint, hash_bytes, hash_tree
 from digest.templates import template_dirs
+from digest.text import shorten
 
 Context = Mapping[str, object] | Callable[[], Mapping[str, object]]
 # Bump when the page plan changes in a way templates cannot show (new context, new pages).
-PLAN_VERSION = 2
+PLAN_VERSION = 3
 FEED_ISSUES = 20
 DESCRIPTION_CHARS = 150
 
@@ -95,6 +96,7 @@ def plan(config: Config, shown: list[SourceIssue], env: Environment) -> SitePlan
         "korean_date": site_model.korean_date,
         "initial": site_model.initial,
         "description": partial(description, config.title),
+        "korean_datetime": site_model.korean_datetime,
     }
     nav_key = fingerprint(nav)
     pages: list[Page] = []
@@ -162,18 +164,31 @@ def plan(config: Config, shown: list[SourceIssue], env: Environment) -> SitePlan
         {"sections": sections},
     )
     feed = list(reversed(issues))[:FEED_ISSUES]
-    updated = {i.number: updated_at(i, config.timezone) for i in feed}
+    published = {i.number: updated_at(i, config.timezone) for i in feed}
+    updated = {i.number: revised_at(i, config.timezone) for i in feed}
     add(
         "feed.xml",
         "feed.xml.j2",
         [digests[i.number] for i in feed],
-        {"issues": feed, "updated": updated, "feed_id": partial(feed_id, config.title, site_url)},
+        {
+            "issues": feed,
+            "published": published,
+            "updated": updated,
+            # RFC 4287: the feed changed when its latest entry did (a correction included)
+            "feed_updated": max(updated.values(), key=_instant, default=EPOCH),
+            "feed_id": partial(feed_id, config.title, site_url),
+        },
     )
     index_files = search.chunks(issues)
+    nouns = korean.load_nouns(template_dirs(config))
+    language = fingerprint(sorted(nouns), korean.PARTICLES, hash_bytes(glossary_source()))
     for name, part in index_files.items():
         index_key = [digests[i.number] for i in part]
-        pages.append(Page(name, fingerprint(index_key), partial(search.build_index, part)))
+        pages.append(
+            Page(name, fingerprint(index_key, language), partial(search.build_index, part, nouns))
+        )
     add("search/index.html", "search.html.j2", list(index_files), {"index_files": index_files})
+    add("search.js", "search.js.j2", language, {"lang": search.language(nouns)})
     add("404.html", "404.html.j2", site_url, {"root": site_url})
     sitemap = [p.path for p in pages if p.path != "404.html" and p.path.endswith(".html")]
     add("robots.txt", "robots.txt.j2", site_url, {})
@@ -217,23 +232,48 @@ def _location(site_url: str, path: str) -> str:
 
 
 def description(site_title: str, issue: Issue) -> str:
-    """The meta description: the issue's item titles, cut at a word near 150 characters."""
+    """The meta description: the issue's item titles, cut at a word within 150 characters
+    (graphemes: never inside a Hangul syllable or an emoji, digest/text.py)."""
     titles = " · ".join(item.title for item in issue.items)
     text = f"{issue.title}: {titles}" if titles else f"{issue.title}: {site_title}"
-    if len(text) <= DESCRIPTION_CHARS:
-        return text
-    cut = text[:DESCRIPTION_CHARS].rsplit(" ", 1)[0]
-    return cut.rstrip(" ·:,") + "…"
+    return shorten(" ".join(text.split()), DESCRIPTION_CHARS, at_word=True)
 
 
 def updated_at(issue: Issue, timezone: str) -> str:
     """RFC 3339 for the feed: the publication time, or the issue's morning in its timezone."""
     if issue.published_at:
         try:
-            return datetime.fromisoformat(issue.published_at).isoformat()
+            moment = datetime.fromisoformat(issue.published_at)
         except ValueError:
             pass  # an editor's hand-written value: fall back to the date
+        else:  # RFC 3339 needs an offset: a time written without one is the newsletter's
+            zone = moment.tzinfo or ZoneInfo(timezone)
+            return moment.replace(tzinfo=zone).isoformat()
     return datetime.combine(issue.date, time(7, 0), ZoneInfo(timezone)).isoformat()
+
+
+EPOCH = "1970-01-01T00:00:00+00:00"
+
+
+def revised_at(issue: Issue, timezone: str) -> str:
+    """RFC 3339 for the feed's `updated`: the latest published correction (`corrections:`
+    {at, what}) when there is one after the publication, else the publication time, so a
+    correction reaches feed readers (RFC 4287 4.2.15)."""
+    latest = updated_at(issue, timezone)
+    for correction in issue.corrections:
+        try:
+            at = datetime.fromisoformat(correction.at)
+        except ValueError:
+            continue  # a hand-written time that is not ISO 8601: shown on the page, not here
+        if at.tzinfo is None:
+            at = at.replace(tzinfo=ZoneInfo(timezone))
+        if at > datetime.fromisoformat(latest):
+            latest = at.isoformat()
+    return latest
+
+
+def _instant(stamp: str) -> datetime:
+    return datetime.fromisoformat(stamp)
 
 
 def feed_id(site_title: str, site_url: str, path: str) -> str:

@@ -1,18 +1,30 @@
 """The search index: every item's text, shipped as scripts the browser loads (no server).
 
 The matching lives in `templates/static/search.js` and is made for Korean, where Pagefind's
-word-prefix matching fails readers: the query's particles are stripped (`학습이` → `학습`), a
-word is found inside compounds (`학습` in `강화학습`), spacing does not matter (`언어모델` =
-`언어 모델`), quoted phrases match across particles, and a word followed by a particle counts
-the same as the bare word when ranking. Substring matching over a few MB of text needs no
-morpheme analysis, so nothing here is expensive enough to cache.
+word-prefix matching fails readers: the query's particles are stripped (`학습이` → `학습`) but
+never a noun's own last syllable (`정확도`, `전문가`: see `korean.py`), a word is found inside
+compounds (`학습` in `강화학습`), spacing does not matter (`언어모델` = `언어 모델`), quoted
+phrases match across particles, and a word followed by a particle counts the same as the bare
+word when ranking.
+
+What needs judgement happens here, once, at build time:
+
+- each item carries the names of the glossary terms it mentions (`_TermNames`), so
+  `quantization` finds an item that only says `양자화` and `강화학습` one that only says
+  "reinforcement learning";
+- `search.js` is rendered with the particle list and the noun list in it (`language`), and
+  each index file adds the nouns its own text attests (`korean.attested_nouns`).
 """
 
 from __future__ import annotations
 
 import json
+import re
+from collections import defaultdict
 
-from digest.issue import Issue
+from digest.glossary import GlossaryTerm, load_glossary
+from digest.issue import Issue, IssueItem
+from digest.site.korean import PARTICLES, attested_nouns, normalize
 from digest.site.model import anchored_items, issue_url
 
 # The index is cut into files of 100 issue numbers each (`search-index-0900.js` holds issues
@@ -21,9 +33,11 @@ CHUNK_ISSUES = 100
 # Each file adds its part to window.DIGEST_SEARCH; the search page loads them newest first, so
 # the docs stay in the order ties are shown in.
 _MERGE = (
-    "(function(p){var s=window.DIGEST_SEARCH||(window.DIGEST_SEARCH={issues:{},docs:[]});"
+    "(function(p){var s=window.DIGEST_SEARCH||"
+    "(window.DIGEST_SEARCH={issues:{},docs:[],nouns:[]});"
     "for(var k in p.issues)s.issues[k]=p.issues[k];"
-    "for(var i=0;i<p.docs.length;i++)s.docs.push(p.docs[i]);})"
+    "for(var i=0;i<p.docs.length;i++)s.docs.push(p.docs[i]);"
+    "s.nouns=s.nouns.concat(p.nouns||[]);})"
 )
 
 
@@ -47,21 +61,111 @@ def item_text(*parts: str) -> str:
     return " ".join(p for p in parts if p)
 
 
-def build_index(shown: list[Issue]) -> str:
+def build_index(shown: list[Issue], nouns: frozenset[str] = frozenset()) -> str:
     """One index file: a script adding `shown` to `window.DIGEST_SEARCH`, not JSON, so it
-    loads from file:// too."""
+    loads from file:// too. A doc is [issue number, anchor, title, text, other names]; with
+    them the nouns the text attests that the noun list (`nouns`) lacks (korean.py)."""
     issues = {i.number: [i.title, issue_url(i)] for i in shown}
-    docs = [
-        [
-            issue.number,
-            anchor,
-            item_text(item.title),
-            item_text(
+    names = _TermNames.get()
+    docs = []
+    for issue in reversed(shown):  # newest first: the order ties are shown in
+        for _, anchor, item in anchored_items(issue):
+            text = item_text(
                 item.key_sentence, item.summary, item.significance, item.glossary_note, item.note
-            ),
-        ]
-        for issue in reversed(shown)  # newest first: the order ties are shown in
-        for _, anchor, item in anchored_items(issue)
-    ]
-    data = json.dumps({"issues": issues, "docs": docs}, ensure_ascii=False, separators=(",", ":"))
+            )
+            docs.append([issue.number, anchor, item.title, text, names.of(item, text)])
+    attested = attested_nouns(normalize(f"{d[2]} {d[3]}") for d in docs)
+    data = json.dumps(
+        {"issues": issues, "docs": docs, "nouns": sorted(attested - nouns)},
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
     return f"{_MERGE}({data});\n"
+
+
+def language(nouns: frozenset[str]) -> dict[str, list[str]]:
+    """What `search.js` needs of korean.py: the particles, longest first, and the nouns."""
+    return {"particles": list(PARTICLES), "nouns": sorted(nouns)}
+
+
+_TOKEN = re.compile(r"[A-Za-z0-9]+")
+_HANGUL_RUN = re.compile(r"[가-힣]+")
+_LONGEST_NAME = 6  # words in the longest English name looked up
+
+
+class _TermNames:
+    """The names (English term, aliases, Korean name) of the glossary terms an item mentions,
+    so a search in one language finds the other.
+
+    Which senses count: a Korean name always (the term base's Korean names are specific), an
+    English name only for terms without sense rules — by the term base's own design those
+    names are never ordinary words, while a term with rules ("attention", "distillation",
+    "transformer") needs `glossary.matches`, whose rule patterns take tens of milliseconds each
+    to compile and a few milliseconds an item to run: minutes for a large archive. Names are
+    looked up as word sequences and substrings, with no regular expression per term."""
+
+    _instance: _TermNames | None = None
+
+    def __init__(self, terms: tuple[GlossaryTerm, ...]) -> None:
+        self.words: dict[tuple[str, ...], list[GlossaryTerm]] = defaultdict(list)
+        self.acronyms: dict[tuple[str, ...], list[GlossaryTerm]] = defaultdict(list)
+        # by their first two syllables, which start a Hangul run of the text
+        self.korean: dict[str, list[tuple[str, GlossaryTerm]]] = defaultdict(list)
+        for term in terms:
+            if term.ko and "가" <= term.ko[0] <= "힣":
+                self.korean[term.ko.replace(" ", "")[:2]].append((term.ko, term))
+            if term.has_rules:
+                continue
+            for name in (term.term, *term.aliases):
+                tokens = tuple(_TOKEN.findall(name))
+                if not tokens or len(tokens) > _LONGEST_NAME:
+                    continue
+                if name.isupper():  # an acronym matches only in capitals (AI, not "ai")
+                    self.acronyms[tokens].append(term)
+                else:
+                    self.words[tuple(t.lower() for t in tokens)].append(term)
+
+    @classmethod
+    def get(cls) -> _TermNames:
+        if cls._instance is None:
+            cls._instance = cls(load_glossary())
+        return cls._instance
+
+    def of(self, item: IssueItem, text: str) -> str:
+        """The names of the terms `item` mentions that its text lacks, space-separated."""
+        whole = f"{item.title}\n{text}"
+        tokens = _TOKEN.findall(whole)
+        lower = [t.lower() for t in tokens]
+        used: dict[str, GlossaryTerm] = {}
+        for table, seq in ((self.words, lower), (self.acronyms, tokens)):
+            for n in range(1, _LONGEST_NAME + 1):
+                for i in range(len(seq) - n + 1):
+                    for term in table.get(tuple(seq[i : i + n]), ()):
+                        used[term.term] = term
+        dense = whole.replace(" ", "")
+        for start in {run[:2] for run in _HANGUL_RUN.findall(whole)}:
+            for ko, term in self.korean.get(start, ()):
+                if term.term not in used and (
+                    _starts_word(whole, ko) or ko.replace(" ", "") in dense
+                ):
+                    used[term.term] = term
+        if not used:
+            return ""
+        present = whole.casefold()
+        names: dict[str, None] = {}
+        for term in used.values():
+            for name in (term.ko, term.term, *term.aliases):
+                if name and name.casefold() not in present:
+                    names[name] = None
+        return " ".join(names)
+
+
+def _starts_word(text: str, name: str) -> bool:
+    """Whether `name` occurs in `text` not right after a Hangul syllable (a Korean name takes
+    particles after it, but does not end a longer word: 이미지 확산 is not 확산)."""
+    at = text.find(name)
+    while at >= 0:
+        if at == 0 or not "가" <= text[at - 1] <= "힣":
+            return True
+        at = text.find(name, at + 1)
+    return False
