@@ -31,12 +31,17 @@ class RedditFields:
     flair: str = ""
     stickied: bool = False  # a moderators' notice
     subreddit: str = ""
+    # Why nothing is left to show, when the post was removed or deleted ("removed by
+    # moderators", "deleted by its author"); "" for a live post. Selection leaves these out.
+    removed: str = ""
 
 
 @dataclass(frozen=True)
 class Item:
-    """One piece of news, normalized at the fetch boundary: plain NFC text, http(s) URLs, and
-    the fields only its kind of source has, typed (`arxiv`, `reddit`)."""
+    """One piece of news, normalized at the fetch boundary (`fetch.normalize.finish`): plain NFC
+    text on one line in every text field, each within its cap; http(s) URLs parsed and written
+    again; the HTML sanitized and free of line breaks; and the fields only its kind of source
+    has, typed (`arxiv`, `reddit`)."""
 
     id: str  # canonical: "arxiv:2604.12345", or a cleaned URL / stable GUID
     title: str

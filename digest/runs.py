@@ -31,6 +31,7 @@ from digest.errors import (
     LockedError,
 )
 from digest.fetch import FetchReport
+from digest.http import redact_text
 from digest.store import StatePaths, atomic_write
 
 # A crashed run's temporary files are removed by a later run once they are this old: younger
@@ -171,6 +172,11 @@ class DailyReport:
         return EXIT_OK if self.did_something else EXIT_NOTHING_NEW
 
     def summary_line(self) -> str:
+        """The run in one line, as `digest daily` ends with and `digest status` shows it; a
+        secret in any URL it names (a private feed's ?token=) is redacted."""
+        return redact_text(self._summary())
+
+    def _summary(self) -> str:
         if self.error and self.stage == "lock":
             return f"{self.day.isoformat()}: not run ({self.error.split(' — ')[0]})"
         if self.number is not None:
@@ -225,7 +231,7 @@ class DailyReport:
                     "items": o.items,
                     "new": o.new,
                     "not_modified": o.not_modified,
-                    "error": o.error,
+                    "error": redact_text(o.error) if o.error else None,
                 }
                 for o in self.fetch.outcomes
             ],
@@ -238,7 +244,7 @@ class DailyReport:
             "already_sent": self.already_sent,
             "send_failed": self.send_failed,
             "stage": self.stage,
-            "error": self.error or None,
+            "error": redact_text(self.error) if self.error else None,
             "took_over_lock_from": self.took_over,
             "exit_code": self.exit_code,
             "seconds": round(self.seconds, 2),

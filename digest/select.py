@@ -1,11 +1,13 @@
 """Which stored items make an issue: eligibility, dedup, ranking, caps, grouping.
 
 The route, in order:
-1. eligibility — not in another issue, inside the date window, not stickied, over the source's
-   `min_score` and `min_relevance` (fetch kept everything; the rules live here, so an item can
-   be judged again when they change);
-2. dedup — one item per canonical id, url or arXiv id, so an edited title or a changed GUID is
-   still the same story;
+1. eligibility — not in another issue, inside the date window, not stickied, not removed or
+   deleted on Reddit, over the source's `min_score` and `min_relevance` (fetch kept everything;
+   the rules live here, so an item can be judged again when they change);
+2. dedup — one item per canonical id, url (`normalize.url_key`: tracking parameters, a trailing
+   slash, http/https and www. make no new article) or arXiv id, so an edited title or a changed
+   GUID is still the same story; and one item per title among other sources' items of the
+   same day (two aggregators carrying one post);
 3. ranking — interests, cross-mentions (other sources linking it), arXiv announce type, Reddit
    score and comments, freshness; every addend is kept as a reason for `--explain`;
 4. caps — `max_items` per section, the rest are the editor's reserves;
@@ -17,15 +19,18 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from digest.config import Config, SourceConfig
-from digest.fetch.normalize import ARXIV_ID, canonical_url
+from digest.fetch.normalize import ARXIV_ID, url_key
 from digest.models import Item
 
+# Two sources' items under one title within this span are one story (aggregators, mirrors).
+SAME_TITLE_WITHIN = timedelta(days=1)
 # arXiv announce types: a new paper is news, a cross-list a little less, a new version of an
 # old paper rarely is.
 ANNOUNCE_BONUS = {"new": 0.5, "cross": 0.25, "replace": -0.5, "replace-cross": -0.5}
@@ -77,8 +82,9 @@ class Selection:
 
 # matching ---------------------------------------------------------------------------------
 def _pattern(term: str) -> re.Pattern[str]:
-    """Latin terms match whole words (plural allowed); Korean ones inside words (강화학습은)."""
-    escaped = re.escape(term.lower())
+    """Latin terms match whole words (plural allowed); Korean ones inside words (강화학습은).
+    Both sides are NFC, so a term typed on macOS (NFD) matches text that is not."""
+    escaped = re.escape(unicodedata.normalize("NFC", term).lower())
     if term.isascii():
         return re.compile(rf"(?<![a-z0-9]){escaped}(?:s|es)?(?![a-z0-9])")
     return re.compile(escaped)
@@ -86,27 +92,33 @@ def _pattern(term: str) -> re.Pattern[str]:
 
 def interests_of(item: Item, interests: dict[str, float]) -> list[tuple[str, float]]:
     """The interests an item's title and summary match, each once, in feeds.yaml order."""
-    text = f"{item.title}\n{item.summary}".lower()
+    text = unicodedata.normalize("NFC", f"{item.title}\n{item.summary}").lower()
     return [(term, weight) for term, weight in interests.items() if _pattern(term).search(text)]
 
 
 def keys(item: Item) -> set[str]:
-    """Every name the same story goes by: id, canonical url, arXiv id."""
+    """Every name the same story goes by: id, url key (`normalize.url_key`), arXiv id."""
     found = {item.id}
-    if item.url.startswith(("http://", "https://")):
-        found.add(canonical_url(item.url))
+    found.update(key for key in (url_key(item.url), _id_key(item.id)) if key)
     paper = (item.arxiv.arxiv_id if item.arxiv else None) or _arxiv(item.url)
     if paper:
         found.add(f"arxiv:{paper}")
     return found
 
 
+def _id_key(ident: str) -> str:
+    """The url key of an id that is a URL (an issue's item id, an item's own), else ""."""
+    return url_key(ident) if ident.startswith(("http://", "https://")) else ""
+
+
 def links(item: Item) -> set[str]:
-    """Keys of what an item points at: its link out, urls and arXiv ids in its text."""
+    """Keys of what an item points at: its link out, urls and arXiv ids in its text (a link
+    with a fragment names the page too: a thread linking post#comments discusses the post)."""
     text = " ".join((item.reddit.link if item.reddit else "", item.summary, item.html))
     found = {f"arxiv:{m.group(1)}" for m in ARXIV_ID.finditer(text)}
     for url in HREF.findall(text):
-        found.add(canonical_url(url.rstrip(".,;:")))
+        url = url.rstrip(".,;:")
+        found.update(key for key in (url_key(url), url_key(url, fragment=False)) if key)
     return found - keys(item)
 
 
@@ -195,6 +207,8 @@ def _ineligible(
         return f"older than {window} days"
     if item.reddit and item.reddit.stickied:
         return "stickied (a moderators' notice, not news)"
+    if item.reddit and item.reddit.removed:
+        return f"{item.reddit.removed} on Reddit: nothing left to show"
     if source is not None:
         votes = item.reddit.score if item.reddit else None
         if source.min_score and votes is not None and votes < source.min_score:
@@ -226,8 +240,8 @@ def select(
     day_start = day_end - timedelta(days=window + 1) if window else None
     already_in_draft = already_in_draft or {}
     sources = {source.id: source for _, source in config.sources}
-    taken_keys = set(taken) | {canonical_url(t) for t in taken if t.startswith("http")}
-    drafted_keys = set(drafted) | {canonical_url(t) for t in drafted if t.startswith("http")}
+    taken_keys = set(taken) | {key for key in map(_id_key, taken) if key}
+    drafted_keys = set(drafted) | {key for key in map(_id_key, drafted) if key}
     selection = Selection(chosen={s.id: [] for s in config.sections})
     eligible: list[Item] = []
     for item in candidates:
@@ -282,20 +296,41 @@ def _mentions(items: list[Item]) -> dict[str, set[str]]:
 
 
 def _dedup(ranked: list[Candidate], selection: Selection) -> list[Candidate]:
-    """The best-scored of each story; the others are rejected, naming the one kept."""
+    """The best-scored of each story; the others are rejected, naming the one kept. One story:
+    a shared key (`keys`), or the same title from another source within SAME_TITLE_WITHIN."""
     seen: dict[str, str] = {}
+    titled: dict[str, list[Item]] = {}
     kept = []
     for candidate in ranked:
-        names = keys(candidate.item)
+        item = candidate.item
+        names = keys(item)
         first = next((seen[k] for k in names if k in seen), None)
+        title = _title_key(item.title)
+        if first is None:
+            first = next(
+                (o.id for o in titled.get(title, ()) if _same_day_elsewhere(item, o)), None
+            )
         if first is not None:
-            if first != candidate.item.id:
-                selection.rejected.append((candidate.item, f"same story as {first}"))
+            if first != item.id:
+                selection.rejected.append((item, f"same story as {first}"))
             continue
         for name in names:
-            seen[name] = candidate.item.id
+            seen[name] = item.id
+        titled.setdefault(title, []).append(item)
         kept.append(candidate)
     return kept
+
+
+def _title_key(title: str) -> str:
+    """Titles compared as a reader reads them: NFC, case and spacing ignored."""
+    return " ".join(unicodedata.normalize("NFC", title).casefold().split())
+
+
+def _same_day_elsewhere(item: Item, other: Item) -> bool:
+    """Another source's item published within SAME_TITLE_WITHIN of this one."""
+    if item.source_id == other.source_id or not (item.published and other.published):
+        return False
+    return abs(item.published - other.published) <= SAME_TITLE_WITHIN
 
 
 def _group(selection: Selection) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 from datetime import UTC, datetime
+from pathlib import Path
 from urllib.parse import parse_qs
 
 import pytest
@@ -153,7 +154,7 @@ def test_the_api_route_keeps_the_clients_size_cap(httpserver: HTTPServer) -> Non
 
 def test_a_local_file_says_how_to_read_a_capture() -> None:
     src = source("file:///tmp/arxiv.xml", id="saved", type="arxiv", query="cat:cs.LG")
-    with pytest.raises(FetchError, match="make it a plain `type: rss` source"):
+    with pytest.raises(FetchError, match="to read a saved capture, add `mode: rss`"):
         arxiv_fetch.fetch(src, "arxiv", fast_client(), None)
 
 
@@ -184,3 +185,34 @@ def test_rss_mode_reads_rss_arxiv_org(httpserver: HTTPServer) -> None:
     items = arxiv_fetch.fetch(src, "arxiv", fast_client(), None).items
     assert len(items) == 3
     assert all(i.announce_type for i in items)
+
+
+def test_digest_now_pins_the_query_window(
+    httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DIGEST_NOW", "2026-11-23T07:00:00+09:00")
+    url = _api(httpserver, feed("edge/arxiv-api-empty.xml"))
+    src = source(url, type="arxiv", query="cat:cs.LG", window_days=2)
+    arxiv_fetch.fetch(src, "arxiv", fast_client(), None)
+    args = parse_qs(httpserver.log[0][0].query_string.decode())
+    assert args["search_query"] == ["(cat:cs.LG) AND submittedDate:[202611192200 TO 202611222200]"]
+
+
+def test_a_local_file_says_how_to_read_a_capture_even_without_a_query() -> None:
+    src = source("file:///tmp/arxiv.xml", id="saved", type="arxiv")
+    with pytest.raises(FetchError, match="to read a saved capture, add `mode: rss`"):
+        arxiv_fetch.fetch(src, "arxiv", fast_client(), None)
+
+
+def test_a_saved_api_capture_reads_with_mode_rss(tmp_path: Path) -> None:
+    capture = tmp_path / "arxiv.xml"
+    capture.write_bytes(feed(ARXIV_API))
+    src = source(capture.as_uri(), type="arxiv", mode="rss")
+    items = arxiv_fetch.fetch(src, "arxiv", fast_client(), None).items
+    assert len(items) == 20 and items[0].id == "arxiv:2604.26951"
+
+
+def test_an_oversized_answer_is_refused_not_unreachable(httpserver: HTTPServer) -> None:
+    src = source(_api(httpserver, feed(ARXIV_API)), type="arxiv", query="cat:cs.LG")
+    with pytest.raises(FetchError, match=r"^arXiv API answer refused: .*larger than 1,000 bytes"):
+        arxiv_fetch.fetch(src, "arxiv", fast_client(max_bytes=1000), None)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
 import pytest
@@ -207,3 +208,65 @@ def test_atom_url_of_a_listing() -> None:
         "https://www.reddit.com/r/ML/top.rss?t=day"
     )
     assert reddit.atom_url("https://www.reddit.com/r/ML/top.rss") == ""
+
+
+def _listing(*posts: dict[str, object]) -> bytes:
+    children = [
+        {"kind": "t3", "data": {"permalink": f"/r/ML/comments/{p['id']}/x/", **p}} for p in posts
+    ]
+    return json.dumps({"kind": "Listing", "data": {"children": children}}).encode()
+
+
+def test_removed_and_deleted_posts_are_kept_and_say_why(httpserver: HTTPServer) -> None:
+    body = _listing(
+        {"id": "a1", "title": "Mod removed", "selftext": "[removed]", "author": "[deleted]",
+         "removed_by_category": "moderator"},
+        {"id": "a2", "title": "Author deleted", "selftext": "[deleted]", "author": "[deleted]"},
+        {"id": "a3", "title": "Link post removed", "url": "https://e.org/x", "selftext": "",
+         "removed_by_category": "anti_evil_ops"},
+        {"id": "a4", "title": "[deleted by user]", "selftext": ""},
+        {"id": "a5", "title": "Live", "selftext": "Still here.", "author": "[deleted]"},
+        {"id": "a6", "title": "Live", "selftext": "x", "removed_by_category": None},
+    )  # fmt: skip
+    items = _fetch(httpserver, body)
+    gone = {i.id: i.reddit.removed for i in items}
+    assert gone == {
+        "reddit:a1": "removed (moderator)",
+        "reddit:a2": "deleted by its author",
+        "reddit:a3": "removed (anti evil ops)",
+        "reddit:a4": "deleted by its author",
+        "reddit:a5": "",
+        "reddit:a6": "",
+    }
+    by_id = {i.id: i for i in items}
+    assert by_id["reddit:a1"].summary == "" and by_id["reddit:a1"].authors == ()
+    assert by_id["reddit:a5"].authors == ()  # the account is gone, the post is not
+
+
+def test_a_removed_post_in_the_atom_feed_says_so_too() -> None:
+    from digest.models import Item as ItemType
+
+    atom = ItemType(
+        "https://www.reddit.com/r/ML/comments/zz9/x/", "Gone", "https://www.reddit.com/r/ML/comments/zz9/x/",
+        "s", "reddit", summary="[removed] submitted by /u/[deleted] [link] [comments]",
+        authors=("/u/[deleted]",),
+    )  # fmt: skip
+    post = reddit._from_atom(atom)
+    assert post.id == "reddit:zz9" and post.authors == ()
+    assert post.reddit is not None and post.reddit.removed == "removed by moderators"
+
+
+def test_a_permalink_to_another_post_or_host_is_not_the_thread(httpserver: HTTPServer) -> None:
+    body = _listing(
+        {"id": "b1", "title": "t", "permalink": "/r/ML/comments/zzz/other/"},
+        {"id": "b2", "title": "t", "permalink": "//evil.example/r/ML/comments/b2/"},
+        {"id": "b3", "title": "t", "permalink": "/r/ML/comments/b3/x/\u2028### [x](javascript:1)"},
+        {"id": "b4", "title": "t", "permalink": "/r/ML/comments/b4/a_title/"},
+    )
+    urls = [i.url for i in _fetch(httpserver, body)]
+    assert urls == [
+        "https://www.reddit.com/comments/b1/",
+        "https://www.reddit.com/comments/b2/",
+        "https://www.reddit.com/comments/b3/",
+        "https://www.reddit.com/r/ML/comments/b4/a_title/",
+    ]

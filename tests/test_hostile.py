@@ -3,13 +3,17 @@
 Each fixture says in its header what it is (`what:`), which fetcher reads it (`source:`) and
 what must happen (`expect: items N` or `expect: error <words of the reason>`). Whatever the
 case: the source is reported with a one-line reason or yields its items, the good feed beside
-it is fetched all the same, nothing raises, and no markup or non-http(s) url gets through.
+it is fetched all the same, nothing raises, no field of an item holds a line break, and no
+markup or non-http(s) url gets through. A title is text: `<script>` in it is eight characters,
+which the renderers escape (issue 14, kind 1), so titles are held to the text rules instead.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import unicodedata
+from dataclasses import astuple
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +29,6 @@ from digest.store import Store
 
 HOSTILE = Path(__file__).resolve().parent / "fixtures" / "hostile"
 CASES = sorted(p.name for p in HOSTILE.iterdir() if p.suffix in (".xml", ".json"))
-MARKUP = re.compile(r"<\s*[a-zA-Z/!?]")
 DANGER = re.compile(r"<script|javascript:|vbscript:|data:|onerror|onload|onclick|<iframe", re.I)
 
 
@@ -69,8 +72,8 @@ def body(name: str, fields: dict[str, Any]) -> bytes:
 
 
 def assert_clean(item: Item) -> None:
-    assert not MARKUP.search(item.title), item.title
-    assert not DANGER.search(item.title), item.title
+    assert_one_line(item)
+    assert unicodedata.is_normalized("NFC", item.title + item.summary), item.title
     assert len(item.title) <= TITLE_CHARS
     assert item.url.startswith(("http://", "https://")), item.url
     assert sanitize_html(item.html) == item.html
@@ -79,6 +82,20 @@ def assert_clean(item: Item) -> None:
     assert "root:x:" not in item.title + item.summary + item.html  # no /etc/passwd (XXE)
     if item.reddit and item.reddit.link:
         assert item.reddit.link.startswith(("http://", "https://")), item.reddit.link
+
+
+def assert_one_line(item: Item) -> None:
+    """No text in any field of the item can end a line (str.splitlines knows every break)."""
+    for value in _texts(astuple(item)):
+        assert len(value.splitlines()) <= 1 and not value.endswith(("\n", "\r")), repr(value)
+
+
+def _texts(value: object) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, tuple | list):
+        return [text for part in value for text in _texts(part)]
+    return []
 
 
 def test_the_corpus_is_big_enough_and_self_describing() -> None:

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import socket
+import threading
 import time
+import urllib.request
+import zlib
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from urllib.parse import urlsplit
@@ -270,3 +275,168 @@ def test_non_http_scheme_is_refused() -> None:
 def test_post_sends_the_body(httpserver: HTTPServer) -> None:
     httpserver.expect_request("/t", method="POST", data=b"a=1").respond_with_data("ok")
     assert fast_client().post(httpserver.url_for("/t"), b"a=1").body == b"ok"
+
+
+# content encodings ---------------------------------------------------------------------------
+@pytest.mark.parametrize("wbits", [zlib.MAX_WBITS, -zlib.MAX_WBITS], ids=["zlib", "raw"])
+def test_deflate_is_read_wrapped_or_raw(httpserver: HTTPServer, wbits: int) -> None:
+    packer = zlib.compressobj(wbits=wbits)
+    httpserver.expect_request("/feed").respond_with_data(
+        packer.compress(BODY) + packer.flush(), headers={"Content-Encoding": "deflate"}
+    )
+    assert fast_client().get(httpserver.url_for("/feed")).body == BODY
+
+
+def test_raw_deflate_is_capped_like_the_rest(httpserver: HTTPServer) -> None:
+    packer = zlib.compressobj(wbits=-zlib.MAX_WBITS)
+    bomb = packer.compress(b"\0" * 2_000_000) + packer.flush()
+    httpserver.expect_request("/bomb").respond_with_data(
+        bomb, headers={"Content-Encoding": "deflate"}
+    )
+    with pytest.raises(FetchError, match=r"larger than 100,000 bytes"):
+        fast_client(max_bytes=100_000).get(httpserver.url_for("/bomb"))
+
+
+def test_an_encoding_not_asked_for_is_named(httpserver: HTTPServer) -> None:
+    httpserver.expect_request("/br").respond_with_data(
+        b"\x0b\x02", headers={"Content-Encoding": "br"}
+    )
+    with pytest.raises(FetchError, match="answered in 'br', an encoding that was not asked for"):
+        fast_client().get(httpserver.url_for("/br"))
+
+
+# answers cut short or never finished ---------------------------------------------------------
+def _raw_server(answer: Callable[[socket.socket], None]) -> Iterator[str]:
+    """A one-connection-at-a-time TCP server that answers every request with `answer`."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    stop = threading.Event()
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            with conn:
+                conn.recv(65536)
+                with contextlib.suppress(OSError):
+                    answer(conn)
+
+    threading.Thread(target=serve, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}/feed"
+    finally:
+        stop.set()
+        listener.close()
+
+
+@pytest.fixture
+def cut_short() -> Iterator[str]:
+    def answer(conn: socket.socket) -> None:
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n" + BODY)
+
+    yield from _raw_server(answer)
+
+
+@pytest.fixture
+def header_trickle() -> Iterator[str]:
+    def answer(conn: socket.socket) -> None:
+        for byte in b"HTTP/1.1 200 OK\r\n" + b"X-Pad: " + b"a" * 1000:
+            conn.sendall(bytes([byte]))
+            time.sleep(0.05)
+
+    yield from _raw_server(answer)
+
+
+def test_a_body_cut_short_of_its_length_is_transient_and_retried(cut_short: str) -> None:
+    started = time.monotonic()
+    with pytest.raises(TransientFetchError, match="IncompleteRead"):
+        fast_client(retries=1).get(cut_short)
+    assert time.monotonic() - started < 5
+
+
+def test_headers_that_trickle_fail_at_the_deadline(header_trickle: str) -> None:
+    started = time.monotonic()
+    with pytest.raises(TransientFetchError, match=r"no complete answer within the 1 s deadline"):
+        fast_client(timeout=0.5, total_timeout=1.0, retries=2).get(header_trickle)
+    # Every try together: the retries do not start the clock again.
+    assert time.monotonic() - started < 2.0
+
+
+def test_the_deadline_covers_every_try_of_a_slow_server(httpserver: HTTPServer) -> None:
+    def stall(request: Request) -> Response:
+        time.sleep(0.4)
+        return Response("busy", status=503)
+
+    httpserver.expect_request("/busy").respond_with_handler(stall)
+    with pytest.raises(TransientFetchError):
+        fast_client(retries=5, total_timeout=1.0).get(httpserver.url_for("/busy"))
+    assert len(httpserver.log) <= 3  # 0.4 s each: the second or third try spends the deadline
+
+
+# credentials and redirects -------------------------------------------------------------------
+def test_authorization_goes_along_a_redirect_within_the_origin(httpserver: HTTPServer) -> None:
+    httpserver.expect_request("/old").respond_with_data(
+        "", status=301, headers={"Location": httpserver.url_for("/new")}
+    )
+    httpserver.expect_request("/new").respond_with_data(BODY)
+    fast_client().get(httpserver.url_for("/old"), headers={"Authorization": "bearer T"})
+    assert httpserver.log[1][0].headers.get("Authorization") == "bearer T"
+
+
+@pytest.mark.parametrize("header", ["Authorization", "Cookie", "Proxy-Authorization"])
+def test_credentials_are_dropped_when_a_redirect_leaves_the_origin(
+    httpserver: HTTPServer, header: str
+) -> None:
+    other = HTTPServer(host="127.0.0.1", port=0)  # another port: another origin
+    other.start()
+    try:
+        other.expect_request("/new").respond_with_data(BODY)
+        httpserver.expect_request("/old").respond_with_data(
+            "", status=302, headers={"Location": other.url_for("/new")}
+        )
+        response = fast_client().get(httpserver.url_for("/old"), headers={header: "secret"})
+        assert response.body == BODY
+        assert httpserver.log[0][0].headers.get(header) == "secret"
+        assert other.log[0][0].headers.get(header) is None
+    finally:
+        other.clear()
+        other.stop()
+
+
+def test_https_is_never_followed_down_to_http() -> None:
+    from digest.http import _BoundedRedirects, _RefusedRedirect
+
+    request = urllib.request.Request(
+        "https://oauth.example.org/token", headers={"Authorization": "x"}
+    )
+    handler = _BoundedRedirects()
+    with pytest.raises(_RefusedRedirect) as refused:
+        handler.redirect_request(request, None, 302, "Found", {}, "http://oauth.example.org/token")
+    assert "never followed down to http" in refused.value.why
+    upgraded = handler.redirect_request(request, None, 302, "Found", {}, "https://other.example/t")
+    assert upgraded is not None and not upgraded.has_header("Authorization")
+    same = handler.redirect_request(request, None, 302, "Found", {}, "https://oauth.example.org/v2")
+    assert same is not None and same.get_header("Authorization") == "x"
+
+
+def test_a_redirect_away_from_http_names_the_target_without_its_secrets(
+    httpserver: HTTPServer,
+) -> None:
+    httpserver.expect_request("/x").respond_with_data(
+        "", status=302, headers={"Location": "ftp://u:pw@127.0.0.1/feed?token=T"}
+    )
+    with pytest.raises(
+        FetchError, match=r"redirected to ftp://\*\*\*@127.0.0.1/feed\?token=\*\*\*"
+    ):
+        fast_client().get(httpserver.url_for("/x"))
+
+
+def test_errors_never_show_a_secret_of_the_url(httpserver: HTTPServer) -> None:
+    httpserver.expect_request("/big").respond_with_data(b"x" * 2_000)
+    with pytest.raises(FetchError) as error:
+        fast_client(max_bytes=1_000).get(httpserver.url_for("/big") + "?token=SECRET&page=2")
+    assert "SECRET" not in str(error.value) and "token=***&page=2" in str(error.value)
+    assert "SECRET" not in error.value.url

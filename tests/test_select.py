@@ -292,3 +292,38 @@ def test_a_blog_linking_its_own_earlier_post_is_not_a_discussion(tmp_path: Path)
     later = post("second", "Second post", 2, html_link="x", summary="As in https://e.org/first")
     picked = select(ranked_config(tmp_path), [earlier, later], DAY, set())
     assert all(not c.discusses and not c.discussions for c in picked.chosen["blog"])
+
+
+def test_removed_and_deleted_posts_are_left_out_with_their_reason(tmp_path: Path) -> None:
+    posts = [
+        post(
+            "reddit:gone",
+            "big but removed",
+            2,
+            "r",
+            "reddit",
+            score=900,
+            removed="removed (moderator)",
+        ),
+        post("reddit:del", "deleted", 2, "r", "reddit", score=400, removed="deleted by its author"),
+        post("reddit:ok", "live", 2, "r", "reddit", score=120),
+    ]
+    picked = select(ranked_config(tmp_path), posts, DAY, set())
+    assert [i.id for i in picked.items("reddit")] == ["reddit:ok"]
+    assert dict((i.id, why) for i, why in picked.rejected) == {
+        "reddit:gone": "removed (moderator) on Reddit: nothing left to show",
+        "reddit:del": "deleted by its author on Reddit: nothing left to show",
+    }
+
+
+def test_interests_match_nfd_text_and_nfd_terms(tmp_path: Path) -> None:
+    import unicodedata
+
+    nfd = unicodedata.normalize("NFD", "강화학습으로 걷기")
+    picked = select(ranked_config(tmp_path), [post("kr", nfd, 1, "kr")], DAY, set())
+    assert picked.chosen["blog"][0].relevance == 2
+    from digest.select import interests_of
+
+    assert interests_of(post("x", "강화학습"), {unicodedata.normalize("NFD", "강화학습"): 1}) == [
+        (unicodedata.normalize("NFD", "강화학습"), 1)
+    ]

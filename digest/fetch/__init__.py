@@ -5,12 +5,13 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from digest import clock
 from digest.config import Config, SourceConfig
 from digest.errors import FetchError
-from digest.http import HttpClient
+from digest.fetch.normalize import finish
+from digest.http import HttpClient, redact_text, redact_url
 from digest.models import Item
 from digest.registry import FETCHERS
 from digest.store import FetchState, Store
@@ -76,8 +77,11 @@ def fetch_all(
     """Fetch every source of feeds.yaml (or only the one with id `only`) concurrently, store
     what each returns and its fetch state, and return a `FetchReport` in feeds.yaml's order.
 
-    One broken source is reported in its outcome, never fatal: a FetchError, or any other
-    exception from its fetcher (a parser bug), becomes its one-line `error`. A source's
+    Every item a fetcher returns passes the fetch boundary (`normalize.finish`: one-line NFC
+    text within caps, re-serialized http(s) URLs); one that cannot pass is left out. One
+    broken source is reported in its outcome, never fatal: a FetchError, or any other
+    exception from its fetcher (a parser bug), becomes its one-line `error`, with any secret
+    in a URL redacted (`http.redact_text`), as is the url stored in its fetch state. A source's
     `window_days` defaults to `select.window_days`; a url without a scheme is a file relative
     to feeds.yaml. `http` replaces the HTTP client (tests); `on_done` is told each outcome as
     it is stored. Raises ConfigError when `only` names no source; the store's SQLite errors
@@ -105,7 +109,9 @@ def fetch_all(
         section_id: str, source: SourceConfig, state: FetchState | None
     ) -> tuple[SourceConfig, Fetched | str]:
         try:
-            return source, fetcher(source.type)(source, section_id, http, state)
+            fetched = fetcher(source.type)(source, section_id, http, state)
+            items = [item for item in map(finish, fetched.items) if item is not None]
+            return source, replace(fetched, items=items)
         except FetchError as exc:
             return source, _one_line(str(exc))
         except Exception as exc:  # a parser bug on odd input: report it, never sink the issue
@@ -124,9 +130,10 @@ def fetch_all(
             source, result = future.result()
             at = clock.now(config.timezone)
             outcome = SourceOutcome(source.id)
+            shown_url = redact_url(source.url)
             if isinstance(result, str):
                 outcome.error = result
-                store.record_fetch(source.id, source.url, at, error=result)
+                store.record_fetch(source.id, shown_url, at, error=result)
             else:
                 outcome.items = len(result.items)
                 outcome.returned = result.items
@@ -134,7 +141,7 @@ def fetch_all(
                 outcome.new = store.add_items(result.items, at)
                 store.record_fetch(
                     source.id,
-                    source.url,
+                    shown_url,
                     at,
                     etag=result.etag,
                     last_modified=result.last_modified,
@@ -147,6 +154,7 @@ def fetch_all(
 
 
 def _one_line(reason: str, limit: int = 300) -> str:
-    """A failure reason fits on one line of the report, however odd the server's answer."""
-    line = " ".join(reason.split())
+    """A failure reason fits on one line of the report, however odd the server's answer, and
+    shows no secret a URL in it carried."""
+    line = redact_text(" ".join(reason.split()))
     return line if len(line) <= limit else line[: limit - 1] + "…"

@@ -2,7 +2,9 @@
 
 A hand-added item has no feed entry; its title and text come from the page's own metadata
 (`og:title`, `<title>`, `og:description`, `description`). Reading goes through the one HTTP
-client with a short timeout and no retries: the item is added anyway, with what the editor gave.
+client with a short deadline for the whole request and no retries: the item is added anyway,
+with what the editor gave. What the page says is held to the fetch boundary's rules: plain NFC
+text on one line, the title within TITLE_CHARS (a 9 MB og:title is a title's length, no more).
 """
 
 from __future__ import annotations
@@ -12,15 +14,19 @@ from dataclasses import dataclass
 from html.parser import HTMLParser
 
 from digest.errors import FetchError
-from digest.http import HttpClient
+from digest.fetch.normalize import SUMMARY_CHARS, TITLE_CHARS, plain_text
+from digest.http import HttpClient, redact_url
 
 PAGE_TIMEOUT_S = 10.0  # `review add` waits this long for a page; the item is added anyway
-MAX_DESCRIPTION = 2000
+MAX_DESCRIPTION = SUMMARY_CHARS
+# What is read of a page: its metadata is in the head, and a page of this size has one.
+MAX_PAGE_BYTES = 5 * 1024 * 1024
 
 
 @dataclass
 class Page:
-    """What a page says of itself: title and description, whitespace collapsed ("" if none)."""
+    """What a page says of itself: title and description as one line of plain NFC text each,
+    within TITLE_CHARS and MAX_DESCRIPTION ("" if none)."""
 
     title: str = ""
     description: str = ""
@@ -49,13 +55,14 @@ class _PageMeta(HTMLParser):
             self._in_title = False
 
     def handle_data(self, data: str) -> None:
-        if self._in_title:
+        if self._in_title and sum(map(len, self.title)) < 4 * TITLE_CHARS:
             self.title.append(data)
 
 
 def parse_page(html: str) -> Page:
     """The og:title (else twitter:title, else <title>) and og:description (else description)
-    of `html`; the description is cut to `MAX_DESCRIPTION` characters."""
+    of `html`, entities decoded once, as plain one-line NFC text; the title cut to
+    TITLE_CHARS, the description to `MAX_DESCRIPTION` characters."""
     parser = _PageMeta()
     parser.feed(html)
     parser.close()
@@ -67,20 +74,27 @@ def parse_page(html: str) -> Page:
         or meta.get("twitter:description")
         or ""
     )
-    return Page(" ".join(title.split()), " ".join(description.split())[:MAX_DESCRIPTION])
+    return Page(
+        plain_text(title[: 4 * TITLE_CHARS], TITLE_CHARS),
+        plain_text(description[: 4 * MAX_DESCRIPTION], MAX_DESCRIPTION),
+    )
 
 
 def read_page(url: str, http: HttpClient | None = None) -> tuple[Page, str]:
     """The page's title and description, or an empty Page and why it could not be read (an
-    unreachable page or one that is not HTML is no error: the editor's item is added anyway)."""
-    client = http or HttpClient(timeout=PAGE_TIMEOUT_S, retries=0)
+    unreachable, slow or oversized page, or one that is not HTML, is no error: the editor's
+    item is added anyway). The reason names the url with its secrets redacted."""
+    client = http or HttpClient(
+        timeout=PAGE_TIMEOUT_S, total_timeout=PAGE_TIMEOUT_S, retries=0, max_bytes=MAX_PAGE_BYTES
+    )
+    shown = redact_url(url)
     try:
         response = client.get(url)
     except FetchError as exc:
-        return Page(), f"could not read {url} ({exc}); added with the title you gave or the URL"
-    kind = response.headers.get("content-type", "")
+        return Page(), f"could not read {shown} ({exc}); added with the title you gave or the URL"
+    kind = plain_text(response.headers.get("content-type", ""), 100)
     if kind and "html" not in kind:
-        return Page(), f"{url} is {kind.split(';')[0]}, not a web page; no description read"
+        return Page(), f"{shown} is {kind.split(';')[0]}, not a web page; no description read"
     charset = re.search(r"charset=([\w-]+)", kind)
     try:
         text = response.body.decode(charset.group(1) if charset else "utf-8", errors="replace")

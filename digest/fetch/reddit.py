@@ -6,32 +6,50 @@ when that is refused too we say so, with the fix, instead of a bare status code.
 credentials in the environment we first ask for an app-only OAuth token (client-credentials
 grant) and read the listing through oauth.reddit.com, as Reddit asks.
 
-Fetch keeps every post, stickied and low-scored ones included (flagged in `extra`): `min_score`
-and the stickied filter are selection's job, so a changed threshold can judge them again.
+Fetch keeps every post, stickied, removed and low-scored ones included (flagged in
+`RedditFields`: `stickied`, `removed`, `score`): `min_score` and the filters are selection's
+job, so a changed threshold can judge them again.
+
+Reddit's JSON (unless asked for `raw_json=1`) escapes `&`, `<` and `>` as `&amp;`, `&lt;` and
+`&gt;` in every string, links included. The fetcher undoes exactly that, once, for every field it
+reads: a title's `<think>` is text and a link's `?id=42&lang=en` is the address it points at.
 """
 
 from __future__ import annotations
 
 import base64
-import html
 import json
 import re
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from digest import __version__
 from digest.config import Secrets, SourceConfig
 from digest.errors import FetchError
 from digest.fetch import Fetched, rss
-from digest.fetch.normalize import clean_title, http_url
+from digest.fetch.normalize import (
+    NAME_CHARS,
+    SUMMARY_CHARS,
+    canonical_url,
+    clean_title,
+    http_url,
+    markdown_text,
+    plain_text,
+)
 from digest.http import HttpClient
 from digest.models import Item, RedditFields
 from digest.store import FetchState
 
-SELFTEXT_CHARS = 2000
+SELFTEXT_CHARS = SUMMARY_CHARS
 POST_ID = re.compile(r"reddit\.com/r/[^/]+/comments/([a-z0-9]+)")
+# What Reddit's legacy JSON escapes, and nothing else: "&copy=2" in a link stays as it is.
+REDDIT_ESCAPES = re.compile(r"&(amp|lt|gt);")
+_UNESCAPED = {"amp": "&", "lt": "<", "gt": ">"}
+# What is left of a post its author deleted or moderators removed.
+GONE = {"[removed]": "removed by moderators", "[deleted]": "deleted by its author"}
+GONE_TITLES = {"[deleted by user]", "[removed by reddit]"}
 USER_AGENT = f"python:org.neuralbriefing.digest:{__version__} (by /u/neural-briefing)"
 CLIENT_ID_ENV = "DIGEST_REDDIT_CLIENT_ID"
 CLIENT_SECRET_ENV = "DIGEST_REDDIT_CLIENT_SECRET"
@@ -144,20 +162,27 @@ def _oauth_url(url: str) -> str:
 
 
 def _from_atom(item: Item) -> Item:
-    """One post, one id, whichever form it came in: `reddit:<id>`, and `u/name` as in JSON."""
+    """One post, one id, whichever form it came in: `reddit:<id>`, `u/name` as in JSON, and a
+    removed or deleted post flagged as such."""
     post = POST_ID.search(item.url)
+    # The feed's text of a removed post: "[removed] submitted by /u/[deleted] [link] [comments]".
+    gone = GONE.get(item.summary.split(" ", 1)[0], "")
     return replace(
         item,
         id=f"reddit:{post.group(1)}" if post else item.id,
-        authors=tuple(a.removeprefix("/") for a in item.authors),
+        authors=tuple(a.removeprefix("/") for a in item.authors if a not in ("/u/[deleted]",)),
+        reddit=RedditFields(removed=gone) if gone else item.reddit,
     )
 
 
 def parse(body: bytes, source: SourceConfig, section_id: str) -> list[Item]:
     """The posts (kind t3) of a Reddit JSON listing as items with id `reddit:<post id>`, the
-    thread as url, score, comments and outbound link in `reddit`, and the selftext (up to
-    2,000 characters) as summary; entries without an id or title are skipped. Raises
-    FetchError when `body` is not a listing."""
+    thread as url (https://www.reddit.com/… on one line, whatever the permalink says), score,
+    comments, outbound link and why a post is gone (`removed`) in `reddit`, and the selftext
+    (up to 2,000 characters) as summary; every string unescaped once, unless `source.url`
+    asks for `raw_json=1`. Entries without an id or title are skipped. Raises FetchError when
+    `body` is not a listing."""
+    escaped = not _asks_raw_json(source.url)
     try:
         listing = json.loads(body)
         children = listing["data"]["children"]
@@ -167,30 +192,40 @@ def parse(body: bytes, source: SourceConfig, section_id: str) -> list[Item]:
         raise FetchError("not a Reddit JSON listing", url=source.url) from None
     items = []
     for child in children:
-        item = _item(child, source, section_id)
+        item = _item(child, source, section_id, escaped)
         if item is not None:
             items.append(item)
     return items
 
 
-def _item(child: Any, source: SourceConfig, section_id: str) -> Item | None:
+def _asks_raw_json(url: str) -> bool:
+    """Whether the listing url asks Reddit not to escape (`raw_json=1`)."""
+    return ("raw_json", "1") in parse_qsl(urlsplit(url).query)
+
+
+def _item(child: Any, source: SourceConfig, section_id: str, escaped: bool) -> Item | None:
     """One post, or None when it lacks what a post needs (an id and a title)."""
     if not isinstance(child, dict) or child.get("kind") != "t3":
         return None
     post = child.get("data")
     if not isinstance(post, dict):
         return None
-    ident = str(post.get("id") or "")
-    title = clean_title(str(post.get("title") or ""))
+
+    def field(name: str) -> str:
+        """A string field as Reddit meant it: unescaped once; "" when absent or not text."""
+        value = post.get(name)
+        if not isinstance(value, str):
+            return ""
+        return REDDIT_ESCAPES.sub(lambda m: _UNESCAPED[m.group(1)], value) if escaped else value
+
+    ident = field("id")
+    title = clean_title(field("title"))
     if not re.fullmatch(r"[a-z0-9]+", ident) or not title:
         return None
-    permalink = str(post.get("permalink") or "")
-    url = (
-        "https://www.reddit.com" + permalink
-        if permalink.startswith("/")
-        else f"https://www.reddit.com/comments/{ident}/"
-    )
-    link_out = http_url(str(post.get("url_overridden_by_dest") or post.get("url") or ""))
+    url = _thread_url(field("permalink"), ident)
+    link_out = canonical_url(field("url_overridden_by_dest") or field("url"), keep_fragment=True)
+    author = plain_text(field("author"), NAME_CHARS)
+    selftext = field("selftext")
     return Item(
         id=f"reddit:{ident}",
         title=title,
@@ -198,18 +233,44 @@ def _item(child: Any, source: SourceConfig, section_id: str) -> Item | None:
         source_id=source.id,
         section_id=section_id,
         published=_created(post.get("created_utc")),
-        authors=(f"u/{post['author']}",) if isinstance(post.get("author"), str) else (),
-        # Reddit escapes &, < and > in its Markdown selftext.
-        summary=" ".join(html.unescape(str(post.get("selftext") or "")).split())[:SELFTEXT_CHARS],
+        authors=(f"u/{author}",) if author and author not in GONE else (),
+        # Markdown: its character references (&#x200B;, &lt;) read as the reader sees them.
+        summary=plain_text(markdown_text(selftext), SELFTEXT_CHARS) if selftext not in GONE else "",
         reddit=RedditFields(
             score=_int(post.get("score")),
             comments=_int(post.get("num_comments")),
             link=link_out if link_out and link_out != url else "",
-            flair=str(post.get("link_flair_text") or ""),
+            flair=plain_text(field("link_flair_text"), NAME_CHARS),
             stickied=bool(post.get("stickied")),
-            subreddit=str(post.get("subreddit") or ""),
+            subreddit=plain_text(field("subreddit"), NAME_CHARS),
+            removed=_gone(post, title, selftext),
         ),
     )
+
+
+def _thread_url(permalink: str, ident: str) -> str:
+    """The post's thread on www.reddit.com: its permalink when that is a clean path to this
+    very post, else the short form (/comments/<id>/), which Reddit redirects to the thread."""
+    if permalink.startswith("/") and not permalink.startswith("//"):
+        url = http_url("https://www.reddit.com" + permalink)
+        if url and f"/comments/{ident}/" in urlsplit(url).path + "/":
+            return url
+    return f"https://www.reddit.com/comments/{ident}/"
+
+
+def _gone(post: dict[str, Any], title: str, selftext: str) -> str:
+    """Why a post has nothing left to show ("" when it is live): removed by moderators or
+    Reddit, or deleted by its author."""
+    category = post.get("removed_by_category")
+    if isinstance(category, str) and category:
+        if category in ("deleted", "author"):
+            return "deleted by its author"
+        return f"removed ({category.replace('_', ' ')})"
+    if selftext in GONE:
+        return GONE[selftext]
+    if title.lower() in GONE_TITLES:
+        return "deleted by its author" if "deleted" in title else "removed by Reddit"
+    return ""
 
 
 def _int(value: Any) -> int:

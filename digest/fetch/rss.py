@@ -2,30 +2,36 @@
 
 from __future__ import annotations
 
+import html
 import re
+from collections import defaultdict
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 import feedparser
 
 from digest.config import SourceConfig
 from digest.errors import FetchError
-from digest.fetch import Fetched
+from digest.fetch import Fetched, latex
 from digest.fetch.normalize import (
+    SUMMARY_CHARS,
+    TITLE_CHARS,
+    arxiv_header,
     arxiv_id,
     canonical_id,
     canonical_url,
-    clean_title,
     from_struct_time,
-    html_to_text,
     http_url,
+    own_fragment,
+    plain_text,
     sanitize_html,
+    text_of,
 )
-from digest.http import HttpClient
+from digest.http import HttpClient, redact_url
 from digest.models import ArxivFields, Item
 from digest.store import FetchState
 
-SUMMARY_CHARS = 2000  # enough for a brief; the full body stays in `html`
+__all__ = ["SUMMARY_CHARS", "fetch", "parse", "repair_encoding"]
 XML_ENCODING = re.compile(rb"^(\xef\xbb\xbf)?\s*<\?xml[^>]*?encoding=[\"']([\w.:-]+)[\"']", re.I)
 
 
@@ -36,7 +42,8 @@ def fetch(
     validators in `state` when it was last fetched from this same url; a 304 returns no items
     and keeps the validators. Raises FetchError (TransientFetchError once the retries of a
     timeout, 429 or 50x are spent) when the feed cannot be fetched or is not a feed."""
-    same_url = state is not None and state.url == source.url
+    # The store keeps the url as shown (its secrets redacted): either form is this url.
+    same_url = state is not None and state.url in (source.url, redact_url(source.url))
     response = http.get(
         source.url,
         etag=state.etag if same_url and state else None,
@@ -80,10 +87,12 @@ def repair_encoding(body: bytes) -> bytes:
 
 def parse(body: bytes, source: SourceConfig, section_id: str, content_type: str = "") -> list[Item]:
     """The entries of a feed's bytes (encoding repaired first, `content_type` as the server
-    sent it) as items: relative links resolved against `source.url`, arXiv entries keyed by
-    paper id with their announce type and categories, plain-text summary (up to 2,000
-    characters) and sanitized HTML. Entries without a title or an http(s) link are skipped.
-    Raises FetchError when `body` is not RSS or Atom at all."""
+    sent it) as items: relative links resolved against `source.url`; a link's fragment kept
+    when it names the entry (`normalize.own_fragment`); arXiv entries keyed by paper id with
+    their announce type, categories and authors, their LaTeX read as text; title and summary
+    as plain text (HTML read as HTML, text kept as text: a title's `<think>` stays), the
+    summary up to 2,000 characters; sanitized HTML. Entries without a title or an http(s)
+    link are skipped. Raises FetchError when `body` is not RSS or Atom at all."""
     headers = {"content-location": source.url}
     if content_type:
         headers["content-type"] = content_type
@@ -96,7 +105,13 @@ def parse(body: bytes, source: SourceConfig, section_id: str, content_type: str 
         raise FetchError(
             f"not a feed{detail} — check the url points at an RSS or Atom feed", url=source.url
         )
-    return [item for entry in feed.entries if (item := _item(entry, source, section_id))]
+    addresses = [_address(entry, source.url) for entry in feed.entries]
+    shared = _pages_with_fragments(link for link, _ in addresses)
+    return [
+        item
+        for entry, (link, guid) in zip(feed.entries, addresses, strict=True)
+        if (item := _item(entry, link, guid, shared, source, section_id))
+    ]
 
 
 def _address(entry: Any, base: str) -> tuple[str, str]:
@@ -104,37 +119,53 @@ def _address(entry: Any, base: str) -> tuple[str, str]:
     guid = str(entry.get("id") or "")
     raw = str(entry.get("link") or "")
     link = http_url(urljoin(base, raw)) if raw and base.startswith("http") else http_url(raw)
-    if not link and raw.startswith("file:") and base.startswith("file:"):
-        link = raw  # the bundled sample reads files beside feeds.yaml
     return link or http_url(guid), guid
 
 
-def _item(entry: Any, source: SourceConfig, section_id: str) -> Item | None:
-    link, guid = _address(entry, source.url)
-    title = clean_title(entry.get("title") or "")
+def _pages_with_fragments(links: Any) -> set[str]:
+    """Pages that several entries link with different fragments (#post-1, #post-2): there
+    the fragment is what tells the entries apart, whatever their GUIDs say."""
+    fragments: dict[str, set[str]] = defaultdict(set)
+    for link in links:
+        if link:
+            fragments[canonical_url(link)].add(urlsplit(link).fragment)
+    return {page for page, seen in fragments.items() if len(seen) > 1}
+
+
+def _body(entry: Any) -> tuple[str, str]:
+    """The entry's fullest text and its content type: the body (<content>, content:encoded)
+    when there is one, else the summary. WordPress descriptions are cut with "[...]"; the
+    full body reads better."""
+    for content in entry.get("content") or []:
+        if content.get("value"):
+            return str(content["value"]), str(content.get("type") or "text/html")
+    detail = entry.get("summary_detail") or {}
+    return str(entry.get("summary") or ""), str(detail.get("type") or "text/html")
+
+
+def _item(
+    entry: Any, link: str, guid: str, shared: set[str], source: SourceConfig, section_id: str
+) -> Item | None:
+    title = text_of(entry.get("title") or "", (entry.get("title_detail") or {}).get("type", ""))
     if not title or not link:
         return None  # an entry with no title or web address cannot be shown
-    body = ""
-    if entry.get("content"):
-        body = entry.content[0].get("value", "")
-    summary_html = entry.get("summary") or body
-    # WordPress descriptions are cut with "[...]": the full body reads better when there is one.
-    text = html_to_text(body or summary_html)
+    raw, raw_type = _body(entry)
+    text = text_of(raw, raw_type)
+    markup = sanitize_html(raw) if "html" in raw_type else html.escape(plain_text(raw))
     arxiv = None
     paper = arxiv_id(link) or arxiv_id(guid)
+    keep_fragment = False
     if paper:
-        announce = ""
-        # rss.arxiv.org: "arXiv:2604.12345v1 Announce Type: new Abstract: …"
-        if "announce type:" in text.lower():
-            head, _, rest = text.partition("Abstract:")
-            said = head.lower().split("announce type:")[-1].strip()
-            announce = said.split()[0] if said else ""
-            text = rest.strip() or text
+        announce, text = arxiv_header(text)
         if entry.get("arxiv_announce_type"):
             announce = str(entry["arxiv_announce_type"])
         tags = tuple(str(t.get("term")) for t in entry.get("tags", []) if t.get("term"))
         arxiv = ArxivFields(arxiv_id=paper, categories=tags, announce_type=announce)
         link = f"https://arxiv.org/abs/{paper}"  # the paper, not one version of it
+        title = plain_text(latex.to_text(title), TITLE_CHARS)
+        text = latex.to_text(text[: 4 * SUMMARY_CHARS])
+    else:
+        keep_fragment = own_fragment(link, guid, canonical_url(link) in shared)
     authors = tuple(
         a.get("name", "").strip() for a in entry.get("authors", []) if a.get("name", "").strip()
     )
@@ -143,10 +174,12 @@ def _item(entry: Any, source: SourceConfig, section_id: str) -> Item | None:
         # rss.arxiv.org puts every author in one comma-separated dc:creator.
         joined = ", ".join(authors) or entry["author"]
         authors = tuple(a.strip() for a in joined.split(",") if a.strip())
+    if arxiv is not None:
+        authors = tuple(latex.to_text(a) for a in authors)  # Schr\"odinger is Schrödinger
     return Item(
-        id=canonical_id(link, guid),
-        title=title,
-        url=canonical_url(link) if link.startswith(("http://", "https://")) else link,
+        id=canonical_id(link, guid, keep_fragment),
+        title=plain_text(title, TITLE_CHARS),
+        url=canonical_url(link, keep_fragment),
         source_id=source.id,
         section_id=section_id,
         published=from_struct_time(
@@ -155,7 +188,7 @@ def _item(entry: Any, source: SourceConfig, section_id: str) -> Item | None:
             or (entry.get("updated_parsed") if "updated" in entry else None)
         ),
         authors=authors,
-        summary=text[:SUMMARY_CHARS],
-        html=sanitize_html(body or summary_html),
+        summary=plain_text(text, SUMMARY_CHARS),
+        html=markup,
         arxiv=arxiv,
     )
