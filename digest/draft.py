@@ -147,8 +147,7 @@ def discussion_line(thread: Item) -> str:
     if thread.reddit and thread.reddit.comments:
         facts.append(f"댓글 {thread.reddit.comments}")
     tail = "".join(f" · {fact}" for fact in facts)
-    title = thread.title.replace("[", "\\[").replace("]", "\\]")
-    return f"- 토론: [{where}] [{title}]({thread.url}){tail}"
+    return f"- 토론: [{where}] {issues.link(thread.title, thread.url)}{tail}"
 
 
 def _says_something(brief: Brief) -> bool:
@@ -174,10 +173,12 @@ def has_brief(entry: IssueItem) -> bool:
 
 def fill_brief(entry: IssueItem, brief: Brief) -> None:
     """Write a brief's fields into an item, leaving the editor's note and free lines alone."""
-    entry.key_sentence = brief.key_sentence
-    entry.summary = brief.summary
-    entry.significance = brief.significance
-    entry.glossary_note = brief.glossary_note
+    # One readable line each, as IssueItem.from_brief writes them (a model's answer may hold
+    # line breaks; the file would keep them as references and the desk would see an edit).
+    entry.key_sentence = issues.one_line(brief.key_sentence)
+    entry.summary = issues.one_line(brief.summary)
+    entry.significance = issues.one_line(brief.significance)
+    entry.glossary_note = issues.one_line(brief.glossary_note)
     entry.model = brief.model
     entry.needs_review = brief.needs_review
     entry.review_reasons = list(brief.review_reasons)

@@ -115,7 +115,7 @@ def load_issues(config: Config, *, include_drafts: bool) -> list[SourceIssue]:
         return []
     cache = _issue_cache(config.state_path).start()
     loaded = []
-    for path in sorted(folder.glob("[0-9][0-9][0-9][0-9].md")):
+    for path in issues.issue_files(folder):
         data = path.read_bytes()
         digest = hash_bytes(data)
         issue = cache.parse(data, digest, path)
