@@ -49,6 +49,7 @@ def adapter(base: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     assert steps[-1] == (4, 4) and [d for d, _ in steps] == [1, 2, 3, 4]
     assert result.train_lines + result.validation_lines == len(LINES)
     assert len(result.validation_loss) >= 2  # before training, then after each epoch
+    assert 1 <= result.best_epoch <= 2
     return out
 
 
@@ -210,3 +211,26 @@ def test_published_reviewed_briefs_become_training_lines(tmp_path: Path) -> None
     lines, described = training_set([], "mixed", config)
     assert lines[-1].id == "https://example.org/1"
     assert described[-1]["lines"] == 1 and described[0]["lines"] == len(bundled("mixed"))
+
+
+def test_the_best_epochs_weights_are_the_ones_kept() -> None:
+    from digest.summarize.train import BestEpoch
+
+    weight = torch.nn.Parameter(torch.zeros(3))
+    best = BestEpoch()
+    for epoch, loss in enumerate([2.0, 1.5, 1.7], start=1):
+        weight.data.fill_(float(epoch))  # the weights "after epoch N"
+        best.offer(epoch, loss, [weight])
+    assert best.restore([weight]) == 2
+    assert torch.equal(weight.data, torch.full((3,), 2.0))  # epoch 2's, not the last
+
+
+def test_without_a_validation_split_the_last_epoch_is_kept() -> None:
+    from digest.summarize.train import BestEpoch
+
+    weight = torch.nn.Parameter(torch.zeros(1))
+    best = BestEpoch()
+    for epoch in (1, 2):
+        weight.data.fill_(float(epoch))
+        best.offer(epoch, float("nan"), [weight])
+    assert best.restore([weight]) == 2 and float(weight) == 2.0

@@ -145,7 +145,8 @@ def train(
     losses = " → ".join(f"{x:.2f}" for x in result.validation_loss)
     err.print(
         f"adapter in {result.output}: {result.train_lines} lines × {result.steps} steps on "
-        f"{result.device} in {result.seconds:.0f} s; validation loss {losses}\n"
+        f"{result.device} in {result.seconds:.0f} s; validation loss {losses} (kept epoch "
+        f"{result.best_epoch})\n"
         f"use it: summarizer.adapter: {result.output}   measure it: "
         f".venv/bin/python bench/bench_briefs.py --adapter {result.output}",
         markup=False,

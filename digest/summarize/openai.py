@@ -73,7 +73,8 @@ class OpenAIGenerator:
         self.max_tokens = settings.max_new_tokens
         self.http = HttpClient(
             timeout=self.timeout,
-            total_timeout=self.timeout,
+            # The client's deadline covers every try: room for each retry's timeout.
+            total_timeout=self.timeout * (self.retries + 1),
             max_bytes=MAX_ANSWER_BYTES,
             retries=self.retries,
             backoff_s=BACKOFF_S,
