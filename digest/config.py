@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -18,6 +19,7 @@ from pydantic import (
     model_validator,
 )
 
+from digest.encoding import decode_text, header_url, parse_mailbox, unsafe_text
 from digest.errors import ConfigError
 from digest.registry import BACKENDS, FETCHERS
 
@@ -189,7 +191,8 @@ class EmailConfig(_Strict):
     max_html_bytes: int = Field(default=100_000, ge=10_000)
     # Over the budget, items after this many are shortened to title + one line + a web link.
     max_full_items: int = Field(default=15, ge=0)
-    # List-Unsubscribe URL; "{email}" is replaced by the recipient. Empty: site.url + unsubscribe/.
+    # List-Unsubscribe URL of a service that unsubscribes (it gets RFC 8058's one-click POST);
+    # "{email}" is replaced by the recipient. Empty: unsubscribing is by mail (mailto: only).
     unsubscribe_url: str = ""
     # A small relay is not flooded: a pause between messages, and a fresh connection (after
     # batch_pause_seconds) every batch_size messages.
@@ -203,6 +206,35 @@ class EmailConfig(_Strict):
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
+    @field_validator("from_", "reply_to")
+    @classmethod
+    def _mailbox(cls, value: str) -> str:
+        """Checked at load, so a bad value stops no send: stored as `Name <address>` with the
+        address's domain in punycode."""
+        if not value.strip():
+            return ""
+        try:
+            name, address = parse_mailbox(value)
+        except ValueError as exc:
+            raise ValueError(
+                f"{exc} — write it as 편집 <editor@example.org>: a Korean name goes before the "
+                "<address>, a Korean domain (뉴랄.한국) after its @"
+            ) from None
+        return f"{name} <{address}>" if name else address
+
+    @field_validator("unsubscribe_url")
+    @classmethod
+    def _header_url(cls, value: str) -> str:
+        if not value.strip():
+            return ""
+        try:
+            return header_url(value)
+        except ValueError as exc:
+            raise ValueError(
+                f"{exc} — use the https:// address of a service that unsubscribes, with {{email}} "
+                "for the address, or leave it empty to take unsubscribes by mail"
+            ) from None
+
 
 class Config(_Strict):
     """The whole of feeds.yaml, validated and frozen: the newsletter's `title`, its `timezone`
@@ -212,7 +244,8 @@ class Config(_Strict):
     `load_config`, which also sets `base_dir` (feeds.yaml's folder): relative paths resolve
     against it (`path`). No two sections share an id, nor do two sources."""
 
-    title: str = "뉴랄브리핑"
+    # In the Subject and the From name of every email, so one line of at most 200 characters.
+    title: str = Field(default="뉴랄브리핑", min_length=1, max_length=200)
     timezone: str = "Asia/Seoul"
     summarizer: SummarizerConfig = SummarizerConfig()
     select: SelectConfig = SelectConfig()
@@ -231,6 +264,14 @@ class Config(_Strict):
 
     # Filled by load_config, not by the user: the folder feeds.yaml lives in.
     base_dir: Path = Field(default=Path("."), exclude=True)
+
+    @field_validator("title")
+    @classmethod
+    def _one_line(cls, value: str) -> str:
+        problem = "has a line break or a control character" if unsafe_text(value) else ""
+        if problem or not value.strip():
+            raise ValueError(f"it {problem or 'is empty'} — write the name on one line")
+        return value.strip()
 
     @field_validator("timezone")
     @classmethod
@@ -336,12 +377,22 @@ class Secrets:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Secrets:
-        """A snapshot of `env` (default: the process environment)."""
+        """A snapshot of `env` (default: the process environment). Raises ConfigError when
+        DIGEST_NOW is set to something that is not an ISO 8601 time."""
         values = dict(os.environ if env is None else env)
 
         def flag(name: str) -> bool:
             return values.get(name, "").strip().lower() in ("1", "true", "yes", "on")
 
+        now = values.get("DIGEST_NOW", "").strip()
+        if now:
+            try:
+                datetime.fromisoformat(now)
+            except ValueError:
+                raise ConfigError(
+                    f"DIGEST_NOW={now!r} is not an ISO 8601 time — use e.g. "
+                    "2026-11-23T07:00:00+09:00, or unset DIGEST_NOW"
+                ) from None
         return cls(
             smtp_host=values.get("DIGEST_SMTP_HOST", ""),
             smtp_port=values.get("DIGEST_SMTP_PORT", ""),
@@ -353,7 +404,7 @@ class Secrets:
             reddit_client_secret=values.get("DIGEST_REDDIT_CLIENT_SECRET", ""),
             reddit_user_agent=values.get("DIGEST_REDDIT_USER_AGENT", ""),
             editor=(values.get("EDITOR", "").strip() or values.get("VISUAL", "").strip()),
-            now=values.get("DIGEST_NOW", ""),
+            now=now,
             _values=values,
         )
 
@@ -365,7 +416,8 @@ class Secrets:
 def find_config(explicit: str | os.PathLike[str] | None) -> Path:
     """The feeds.yaml to use: `explicit` (--config) if given, else $DIGEST_CONFIG, else
     feeds.yaml in the current folder. The path is returned as given, not resolved. Raises
-    ConfigError naming the fix (--config PATH or `digest init`) when that file does not exist."""
+    ConfigError naming the fix (--config PATH, DIGEST_CONFIG or `digest init`) when that file
+    does not exist."""
     if explicit:
         path = Path(explicit)
         if not path.is_file():
@@ -373,7 +425,12 @@ def find_config(explicit: str | os.PathLike[str] | None) -> Path:
         return path
     env = os.environ.get("DIGEST_CONFIG")
     if env:
-        return find_config(env)
+        if not Path(env).is_file():
+            raise ConfigError(
+                f"DIGEST_CONFIG={env}: no such file — fix or unset DIGEST_CONFIG, "
+                "or pass --config PATH"
+            )
+        return Path(env)
     path = Path.cwd() / DEFAULT_CONFIG_NAME
     if not path.is_file():
         raise ConfigError(
@@ -388,11 +445,15 @@ def load_config(path: str | os.PathLike[str] | None = None) -> Config:
 
     The DIGEST_* variables of `ENV_OVERRIDES` replace the file's values before validation
     (flags, applied later by the CLI, override both); `base_dir` is set to the file's folder.
-    Raises ConfigError when the file is missing, is not valid YAML, is not a mapping, or fails
-    validation: one line per problem, as `file:line: key: problem — fix` (or naming the
-    environment variable when the value came from there)."""
+    Raises ConfigError when the file is missing or unreadable, is not UTF-8 (or UTF-16 with a
+    byte-order mark), is not valid YAML, is not a mapping, or fails validation: one line per
+    problem, as `file:line: key: problem — fix` (or naming the environment variable when the
+    value came from there)."""
     file = find_config(path)
-    text = file.read_text(encoding="utf-8")
+    try:
+        text = decode_text(file.read_bytes(), file)
+    except OSError as exc:
+        raise ConfigError(f"{file}: cannot read it ({exc.strerror}) — check it") from None
     try:
         root = yaml.compose(text)
         data = yaml.safe_load(text)
@@ -434,12 +495,14 @@ def _describe(exc: ValidationError, file: Path, root: yaml.Node | None) -> str:
     for error in exc.errors():
         loc = tuple(error["loc"])
         where = ".".join(str(part) for part in loc) or "(top level)"
+        # Our validators' ValueErrors are sentences, some with their fix after " — ".
+        msg = str(error["ctx"]["error"]) if error["type"] == "value_error" else error["msg"]
+        fix = "" if " — " in msg else f" — {_fix_for(error)}"
         var = next((v for v, keys in ENV_OVERRIDES.items() if keys == loc and v in os.environ), "")
         if var:  # the value came from the environment, not from the file
-            lines.append(f"{var}: {where}: {error['msg']} — {_fix_for(error)}, or unset {var}")
+            lines.append(f"{var}: {where}: {msg}{fix}, or unset {var}")
             continue
-        line = _line_of(root, loc)
-        lines.append(f"{file}:{line}: {where}: {error['msg']} — {_fix_for(error)}")
+        lines.append(f"{file}:{_line_of(root, loc)}: {where}: {msg}{fix}")
     return "\n".join(lines)
 
 
@@ -452,6 +515,8 @@ def _fix_for(error: Any) -> str:
         return f"add {loc[-1]}: to this block"
     if kind == "literal_error":
         return f"use one of: {error['ctx']['expected']}"
+    if kind == "string_pattern_mismatch" and loc[-1] == "subreddit":
+        return "write the name alone as in reddit.com/r/NAME: letters, digits and '_', no r/"
     if kind == "string_pattern_mismatch":
         return "use lower-case letters, digits, '-' and '_'"
     return "see docs/configuration.md"

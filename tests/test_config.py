@@ -191,3 +191,71 @@ def test_find_config_from_env_and_cwd(tmp_path: Path, monkeypatch: pytest.Monkey
     monkeypatch.delenv("DIGEST_CONFIG")
     monkeypatch.chdir(tmp_path)
     assert find_config(None) == tmp_path / "feeds.yaml"
+
+
+def test_a_bad_subreddit_gets_the_subreddit_fix(tmp_path: Path) -> None:
+    text = GOOD + "      - {id: ml, type: reddit, subreddit: r/MachineLearning}\n"
+    message = _error(tmp_path, text)
+    assert "sections.1.sources.1.subreddit: String should match pattern" in message
+    assert "reddit.com/r/NAME" in message and "lower-case" not in message
+
+
+def test_a_missing_file_named_by_digest_config_names_the_variable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DIGEST_CONFIG", str(tmp_path / "gone.yaml"))
+    with pytest.raises(ConfigError) as error:
+        load_config()
+    assert str(error.value) == (
+        f"DIGEST_CONFIG={tmp_path / 'gone.yaml'}: no such file — fix or unset DIGEST_CONFIG, "
+        "or pass --config PATH"
+    )
+
+
+def test_feeds_yaml_in_utf16_or_with_a_bom_loads(tmp_path: Path) -> None:
+    path = tmp_path / "feeds.yaml"
+    for data in (
+        b"\xef\xbb\xbf" + GOOD.encode(),  # Notepad's "UTF-8 (BOM)"
+        b"\xff\xfe" + GOOD.encode("utf-16-le"),  # Notepad's "Unicode"
+    ):
+        path.write_bytes(data)
+        assert load_config(path).title == "뉴랄브리핑"
+
+
+def test_feeds_yaml_in_cp949_is_refused_with_the_line_and_fix(tmp_path: Path) -> None:
+    path = tmp_path / "feeds.yaml"
+    path.write_bytes(GOOD.encode("cp949"))
+    with pytest.raises(ConfigError) as error:
+        load_config(path)
+    assert str(error.value) == f"{path}:1: not UTF-8 text (byte 0xb4) — save it as UTF-8"
+
+
+def test_an_unreadable_feeds_yaml_is_a_config_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = _write(tmp_path, GOOD)
+
+    def refuse(self: Path) -> bytes:
+        raise PermissionError(13, "Permission denied", str(self))
+
+    monkeypatch.setattr(Path, "read_bytes", refuse)
+    with pytest.raises(ConfigError, match=r"feeds\.yaml: cannot read it \(Permission denied\)"):
+        load_config(path)
+
+
+def test_an_invalid_digest_now_is_a_config_error() -> None:
+    from digest.config import Secrets
+
+    with pytest.raises(ConfigError) as error:
+        Secrets.from_env({"DIGEST_NOW": "tomorrow morning"})
+    assert str(error.value) == (
+        "DIGEST_NOW='tomorrow morning' is not an ISO 8601 time — use e.g. "
+        "2026-11-23T07:00:00+09:00, or unset DIGEST_NOW"
+    )
+    assert Secrets.from_env({"DIGEST_NOW": " 2026-11-23 "}).now == "2026-11-23"
+
+
+@pytest.mark.parametrize("title", ['"  "', '"뉴랄\\t브리핑"', '"뉴랄\\x85브리핑"', "x" * 201])
+def test_the_title_is_one_line_of_at_most_200_characters(tmp_path: Path, title: str) -> None:
+    message = _error(tmp_path, GOOD.replace("title: 뉴랄브리핑", f"title: {title}"))
+    assert message.startswith(f"{tmp_path / 'feeds.yaml'}:1: title: ")

@@ -69,8 +69,13 @@ def thirty_item_issue(number: int = 42, items: int = 30, long: int = 1) -> Issue
     return Issue(number, date(2026, 11, 23), "뉴랄브리핑", "published", sections, ["긴 문맥"])
 
 
+# An unsubscribe service's address (the site itself is static and cannot unsubscribe anyone).
+UNSUBSCRIBE = "https://example.org/nb/unsubscribe/?email={email}"
+
+
 def make_config(tmp_path: Path, **email: Any) -> Config:
     site = email.pop("site", {"url": "https://example.org/nb/"})
+    email.setdefault("unsubscribe_url", UNSUBSCRIBE)
     return Config.model_validate(
         {
             "title": "뉴랄브리핑",
@@ -116,7 +121,9 @@ def test_headers(tmp_path: Path) -> None:
 
 
 def test_unsubscribe_without_a_site_is_mailto_only_and_no_one_click(tmp_path: Path) -> None:
-    config = make_config(tmp_path, site={"url": ""}, reply_to="editor@example.org")
+    config = make_config(
+        tmp_path, site={"url": ""}, reply_to="editor@example.org", unsubscribe_url=""
+    )
     message = newsletter.build_message(config, thirty_item_issue(items=2), READER)
     assert message["List-Unsubscribe"] == (
         "<mailto:editor@example.org?subject=unsubscribe%20reader%40example.org>"

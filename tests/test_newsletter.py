@@ -110,9 +110,11 @@ def test_message_structure(run_cli, published: Newsroom, smtp: Inbox) -> None:
     assert message["Subject"] == "[뉴랄브리핑] 제 0001호 (2026-04-30)"
     assert message.get_content_type() == "multipart/alternative"
     assert message["Message-ID"] and message["Date"]
-    assert message["List-Unsubscribe"].strip().startswith("<mailto:nb@example.org")
-    assert "<https://example.org/nb/unsubscribe/?email=" in message["List-Unsubscribe"]
-    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    # No email.unsubscribe_url: unsubscribes come by mail; the static site is no endpoint.
+    assert message["List-Unsubscribe"].strip() == (
+        "<mailto:nb@example.org?subject=unsubscribe%20a%40example.org>"
+    )
+    assert message["List-Unsubscribe-Post"] is None
     text = message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
     html = message.get_body(("html",)).get_content()  # type: ignore[union-attr]
     assert "제 0001호 뉴랄브리핑 (2026년 4월 30일 목요일)" in text and "[토막상식]" in text

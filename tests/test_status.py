@@ -81,3 +81,41 @@ def test_last_sent_counts_the_send_log(run_cli: Any, newsroom: Newsroom, monkeyp
     err = status(run_cli, newsroom).err
     assert "last sent: 제 0001호 (2026-04-30): 1 of 2 sent, 1 not yet" in err
     assert "last published: 제 0001호 (2026-04-30, " in err and "current draft: none" in err
+
+
+def test_last_sent_shows_refused_in_doubt_and_deferred(run_cli: Any, newsroom: Newsroom) -> None:
+    import sqlite3
+
+    (newsroom.path / "subscribers.csv").write_text(
+        "email\na@example.org\nb@example.org\nc@example.org\nd@example.org\ne@example.org\n"
+    )
+    assert run_cli("--config", str(newsroom.config), "daily", "--date", "2026-04-30", "--no-send")
+    db = sqlite3.connect(newsroom.path / ".digest" / "digest.db")
+    with db:  # the states newsletter.smtp writes: sent, refused, sending (in doubt), deferred
+        for recipient, state in [
+            ("a@example.org", "sent"),
+            ("b@example.org", "refused"),
+            ("c@example.org", "sending"),
+            ("d@example.org", "deferred"),
+        ]:
+            db.execute(
+                "INSERT INTO send_log (issue_number, recipient, status, detail, at) "
+                "VALUES (1, ?, ?, '', '2026-04-30T07:31:00+09:00')",
+                (recipient, state),
+            )
+    db.close()
+    err = status(run_cli, newsroom).err
+    assert (
+        "last sent: 제 0001호 (2026-04-30): 1 of 5 sent, 1 refused (fix, then `digest send --to "
+        "ADDRESS --resend`), 1 in doubt (check the server's log), 1 to retry at the next send, "
+        "1 not yet"
+    ) in err
+    sent = json.loads(status(run_cli, newsroom, "--json").out)["sent"]
+    assert {k: sent[k] for k in ("sent", "refused", "in_doubt", "deferred", "pending")} == {
+        "sent": 1,
+        "refused": 1,
+        "in_doubt": 1,
+        "deferred": 1,
+        "pending": 1,
+    }
+    assert sent["failed"] == 2 and sent["subscribers"] == 5

@@ -22,7 +22,8 @@ from digest.store import StatePaths, Store
     epilog=EXIT_CODES_HELP,
     help="""Email the latest published issue to every subscriber, once.
 
-Subscribers come from the CSV named by email.subscribers in feeds.yaml (email,name,status).
+Subscribers come from the CSV named by email.subscribers in feeds.yaml (email,name,status),
+saved as UTF-8, CP949 or UTF-16, as Excel saves it.
 SMTP settings come from the environment only: DIGEST_SMTP_HOST, DIGEST_SMTP_PORT,
 DIGEST_SMTP_USER, DIGEST_SMTP_PASSWORD, DIGEST_SMTP_STARTTLS=1 or DIGEST_SMTP_SSL=1.
 A recipient already sent this issue is skipped, so re-running after a failure sends only the

@@ -12,6 +12,7 @@ from digest import newsletter
 from digest.cli.common import CONTEXT, EXIT_CODES_HELP, AppState, echo_json, err, pass_app
 from digest.config import Config
 from digest.errors import DigestError
+from digest.http import redact_text
 from digest.issue import Issue
 from digest.runs import lock_holder, run_records
 from digest.store import StatePaths, Store
@@ -72,7 +73,7 @@ def gather(config: Config, runs: int) -> Status:
             state.running = who
         else:
             state.died = who
-    records = run_records(config.state_path)
+    records = [_redacted(record) for record in run_records(config.state_path)]
     state.runs = records[:runs]
     all_issues = issues.load_all(config.issues_path)
     drafts = [i for i in all_issues if i.status != "published"]
@@ -90,6 +91,23 @@ def gather(config: Config, runs: int) -> Status:
     return state
 
 
+def _redacted(record: dict[str, Any]) -> dict[str, Any]:
+    """A run record fit to show: a record written before redaction existed may still hold a
+    private feed's ?token= in its summary or errors."""
+    shown = dict(record)
+    for key in ("summary", "error"):
+        if isinstance(shown.get(key), str):
+            shown[key] = redact_text(shown[key])
+    sources = shown.get("sources")
+    if isinstance(sources, list):
+        shown["sources"] = [
+            {**s, "error": redact_text(s["error"])} if isinstance(s.get("error"), str) else s
+            for s in sources
+            if isinstance(s, dict)
+        ]
+    return shown
+
+
 def _last_sent(
     config: Config, store: Store, published: list[Issue]
 ) -> tuple[dict[str, Any] | None, str]:
@@ -103,8 +121,12 @@ def _last_sent(
         states = [store.sent_status(issue.number, s.email) for s in subscribers]
         if any(s is not None for s in states):
             facts = _issue_facts(issue)
-            facts["sent"] = states.count("sent")
-            facts["failed"] = states.count("failed")
+            # The send log's states (newsletter.smtp); no entry yet is `pending`.
+            facts["sent"] = states.count(newsletter.SENT)
+            facts["refused"] = states.count(newsletter.REFUSED)
+            facts["deferred"] = states.count(newsletter.DEFERRED)
+            facts["in_doubt"] = states.count(newsletter.SENDING)
+            facts["failed"] = facts["refused"] + facts["deferred"]  # not delivered, known so
             facts["pending"] = states.count(None)
             facts["subscribers"] = len(subscribers)
             return facts, ""
@@ -125,9 +147,8 @@ def _failing(store: Store, records: list[dict[str, Any]]) -> list[FailingSource]
             if not sources[fetch.source_id].get("error"):
                 break
             days.add(str(record.get("date")))
-        failing.append(
-            FailingSource(fetch.source_id, fetch.failures, len(days), fetch.last_error or "")
-        )
+        error = redact_text(fetch.last_error or "")  # a row stored before redaction, too
+        failing.append(FailingSource(fetch.source_id, fetch.failures, len(days), error))
     return failing
 
 
@@ -185,11 +206,16 @@ def _print(state: Status) -> None:
         line("last published: none")
     if state.sent:
         s = state.sent
-        pending = f", {s['pending']} not yet" if s["pending"] else ""
-        failed = f", {s['failed']} failed" if s["failed"] else ""
+        counts = [
+            (s["refused"], "refused (fix, then `digest send --to ADDRESS --resend`)"),
+            (s["in_doubt"], "in doubt (check the server's log)"),
+            (s["deferred"], "to retry at the next send"),
+            (s["pending"], "not yet"),
+        ]
+        rest = "".join(f", {n} {what}" for n, what in counts if n)
         line(
             f"last sent: 제 {s['number']:04d}호 ({s['date']}): "
-            f"{s['sent']} of {s['subscribers']} sent{failed}{pending}"
+            f"{s['sent']} of {s['subscribers']} sent{rest}"
         )
     else:
         line(f"last sent: none — {state.email}")

@@ -7,10 +7,12 @@ service."""
 
 from __future__ import annotations
 
+import hashlib
 import html.parser
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from email.header import Header
 from email.message import EmailMessage
 from email.policy import EmailPolicy
 from email.utils import format_datetime, formataddr, make_msgid
@@ -24,6 +26,7 @@ from markupsafe import Markup
 
 from digest import clock
 from digest.config import Config
+from digest.encoding import parse_mailbox
 from digest.errors import SendError
 from digest.issue import Issue, IssueItem, Section
 from digest.newsletter.subscribers import MAX_ADDRESS, Subscriber
@@ -131,21 +134,53 @@ def subject(config: Config, issue: Issue) -> str:
 
 class _EmailPolicy(EmailPolicy):
     """Headers that carry URLs are written one URL a line. The default folder turns a URL longer
-    than a line into RFC 2047 encoded words, which no client reads as a URL."""
+    than a line into RFC 2047 encoded words, which no client reads as a URL. Korean text (the
+    Subject, display names) is written by the `email.header` encoder: the default folder can
+    put the space between two encoded words outside them, where RFC 2047 decoders drop it
+    ("[뉴랄브리핑]제 0042호"), for about one title in fifty."""
 
     def fold(self, name: str, value: str) -> str:
         if name.lower() == "list-unsubscribe":
             return f"{name}: " + f",{self.linesep} ".join(_uris(value)) + self.linesep
+        if name.lower() in _WORDS and not str(value).isascii():
+            return f"{name}: {_encoded_words(name, value, self.linesep)}{self.linesep}"
         return str(super().fold(name, value))
 
     def fold_binary(self, name: str, value: str) -> bytes:
-        if name.lower() == "list-unsubscribe":
+        if name.lower() == "list-unsubscribe" or (
+            name.lower() in _WORDS and not str(value).isascii()
+        ):
             return self.fold(name, value).encode("ascii")
         return bytes(super().fold_binary(name, value))
 
 
+# Headers with text for people: the Subject, and the display names of the address headers.
+_WORDS = {"subject", "from", "to", "reply-to"}
+
+
+def _encoded_words(name: str, value: Any, linesep: str) -> str:
+    """The value of header `name` as RFC 2047 words where it is not ASCII, folded: the whole
+    Subject; of an address header, each display name (addresses are ASCII, checked on load)."""
+    if name.lower() == "subject":
+        return str(Header(str(value), "utf-8", header_name=name).encode(linesep=linesep))
+    mailboxes = []
+    for address in value.addresses:
+        shown = address.display_name
+        if shown.isascii():
+            mailboxes.append(formataddr((shown, address.addr_spec)))
+        else:
+            words = Header(shown, "utf-8", header_name=name).encode(linesep=linesep)
+            mailboxes.append(f"{words} <{address.addr_spec}>")
+    return ", ".join(mailboxes)
+
+
 def _uris(value: str) -> list[str]:
-    return [f"<{u.strip(' <>')}>" for u in re.findall(r"<[^>]*>", str(value))]
+    """The <URI>s of a List-Unsubscribe value, each in ASCII: the settings are encoded when
+    loaded, and anything else that is not printable ASCII is %-encoded here, never sent raw."""
+    return [
+        "<" + re.sub(r"[^!-~]", lambda m: quote(m.group(), safe=""), u.strip(" <>")) + ">"
+        for u in re.findall(r"<[^>]*>", str(value))
+    ]
 
 
 POLICY = _EmailPolicy()
@@ -214,13 +249,13 @@ class Composer:
         return self._text.render(**self._context(unsubscribe, frozenset()))
 
     def unsubscribe_links(self, address: str) -> tuple[str, str]:
-        """(mailto, URL): where a reader's client sends an unsubscribe; URL is "" without one."""
+        """(mailto, URL): where a reader's client sends an unsubscribe. The URL is
+        `email.unsubscribe_url` with the address %-encoded, or "" when it is not set: a static
+        site cannot unsubscribe anyone, so no URL is made up from `site.url`."""
         email = self.config.email
-        mailbox = email.reply_to or email.from_ or "newsletter@localhost"
+        mailbox = _mailbox(email.reply_to)[1] if email.reply_to else _sender(self.config)[1]
         mailto = f"mailto:{mailbox}?subject={quote('unsubscribe ' + address)}"
         template = email.unsubscribe_url
-        if not template and self.config.site.url:
-            template = f"{self.config.site.url.rstrip('/')}/unsubscribe/?email={{email}}"
         return mailto, template.replace("{email}", quote(address, safe="")) if template else ""
 
     def footer_link(self, address: str) -> str:
@@ -228,17 +263,19 @@ class Composer:
         return url or mailto
 
     def message(self, to: Subscriber) -> EmailMessage:
+        """The message for one recipient: headers (display names as RFC 2047 words, IDN
+        domains in punycode, URLs %-encoded), the text part and the HTML part."""
         config = self.config
-        sender = config.email.from_ or "newsletter@localhost"
+        name, sender = _sender(config)
         mailto, url = self.unsubscribe_links(to.email)
         message = EmailMessage(policy=POLICY)
         message["Subject"] = subject(config, self.issue)
-        message["From"] = formataddr((config.title, sender))
+        message["From"] = formataddr((name or config.title, sender))
         message["To"] = formataddr((to.name, to.email)) if to.name else to.email
         message["Date"] = format_datetime(clock.now(config.timezone))
         message["Message-ID"] = make_msgid(f"digest.{self.issue.number:04d}", _domain(sender))
         if config.email.reply_to:
-            message["Reply-To"] = config.email.reply_to
+            message["Reply-To"] = formataddr(_mailbox(config.email.reply_to))
         message["List-Unsubscribe"] = ", ".join(f"<{u}>" for u in (mailto, url) if u)
         if url.startswith("https://"):
             # RFC 8058 one-click: the URL must accept a POST that unsubscribes without a page.
@@ -263,6 +300,38 @@ def _full_counts(total: int, max_full: int) -> Iterator[int]:
 
 def _domain(address: str) -> str:
     return address.rpartition("@")[2] or "localhost"
+
+
+@lru_cache(maxsize=64)
+def _mailbox(setting: str) -> tuple[str, str]:
+    """(display name, address) of a From or Reply-To setting, checked when feeds.yaml loaded."""
+    return parse_mailbox(setting)
+
+
+def _sender(config: Config) -> tuple[str, str]:
+    """(display name or "", address) of `email.from`; newsletter@localhost when it is unset."""
+    return _mailbox(config.email.from_) if config.email.from_ else ("", "newsletter@localhost")
+
+
+def sender_address(config: Config) -> str:
+    """The envelope sender (SMTP MAIL FROM): `email.from`'s address alone, in punycode."""
+    return _sender(config)[1]
+
+
+# An .eml name keeps at most this many characters of the address; a longer one ends in a hash
+# of the whole address instead, so the name stays unique, stable and within a file system's
+# 255 bytes (with the temporary name atomic_write gives it).
+_EML_ADDRESS_CHARS = 80
+
+
+def eml_name(index: int, address: str) -> str:
+    """The dry run's file name for the `index`-th recipient: `0001-reader@example.org.eml`;
+    the address part is at most 80 characters, whatever the address."""
+    safe = re.sub(r"[^\w.@-]", "_", address, flags=re.ASCII)
+    if len(safe) > _EML_ADDRESS_CHARS:
+        digest = hashlib.sha256(address.encode()).hexdigest()[:12]
+        safe = f"{safe[: _EML_ADDRESS_CHARS - 13]}-{digest}"
+    return f"{index:04d}-{safe}.eml"
 
 
 def build_message(
@@ -304,8 +373,7 @@ def write_eml(
     report = SendReport(shortened=len(composer.short))
     target = folder / f"{issue.number:04d}"
     for index, subscriber in enumerate(subscribers, start=1):
-        safe = re.sub(r"[^\w.@-]", "_", subscriber.email)
-        path = target / f"{index:04d}-{safe}.eml"
+        path = target / eml_name(index, subscriber.email)
         atomic_write(path, composer.message(subscriber).as_bytes())
         report.written.append(path)
     link = unsubscribe_placeholder or composer.footer_link("SUBSCRIBER@EXAMPLE.ORG")

@@ -23,7 +23,13 @@ from digest import clock
 from digest.config import Config, Secrets
 from digest.errors import ConfigError, SendError
 from digest.issue import Issue
-from digest.newsletter.compose import SMTP_POLICY, Composer, SendReport, feed_images
+from digest.newsletter.compose import (
+    SMTP_POLICY,
+    Composer,
+    SendReport,
+    feed_images,
+    sender_address,
+)
 from digest.newsletter.subscribers import Subscriber
 from digest.store import Store
 
@@ -264,7 +270,7 @@ def send(
     pause = email.pause_seconds if pause_s is None else pause_s
     composer = Composer(config, issue, feed_images(store, issue))
     report.shortened = len(composer.short)
-    sender = email.from_ or "newsletter@localhost"
+    sender = sender_address(config)
     connection = _Connection(settings)
     try:
         for index, subscriber in enumerate(pending):
