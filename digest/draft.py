@@ -133,6 +133,7 @@ def make_draft(
             added += 1
     if not added and not filled:
         return DraftResult(current, 0, cached, False)  # nothing could be filled: no write
+    issues.assign_refs(current, config.section_ids)  # the editor's references, as items join
     issues.save(current, config.issues_path)
     return DraftResult(current, added, cached, True, filled)
 

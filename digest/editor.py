@@ -112,7 +112,7 @@ class Edited:
 def edit(
     config: Config,
     day: date | None,
-    n: int | None,
+    n: str | int | None,
     *,
     open_editor: Launch,
     published: int | None = None,
@@ -147,11 +147,11 @@ def edit(
             if old is None or issues.item_markdown(old) != issues.item_markdown(changed):
                 _reviewed(changed, old)
     else:
-        ref = resolve_live(target, n)
+        ref = resolve_live(target, n, config)
         item = edit_until_valid(
             issues.item_markdown(ref.item),
             lambda text: _valid_item(target, ref, text),
-            f"{path.stem}-item-{n}.md",
+            f"{path.stem}-item-{ref.label}.md",
             open_editor,
         )
         _reviewed(item, ref.item)  # the editor has had it open: it is reviewed now
@@ -230,18 +230,19 @@ def _valid_issue(original: Issue, text: str, others: list[Issue]) -> Issue:
 
 
 def _valid_item(issue: Issue, ref: Ref, text: str) -> IssueItem:
-    found = issues.parse_items(text, f"item {ref.n}")
+    found = issues.parse_items(text, f"item {ref.label}")
     if len(found) != 1:
         raise ReviewError(
-            f"item {ref.n}: the edit holds {len(found)} items — keep exactly one, starting "
+            f"item {ref.label}: the edit holds {len(found)} items — keep exactly one, starting "
             "with its '### [title](url)' line"
         )
     item = found[0]
     if not item.source_id:  # the mark line was deleted: the item is still the same one
         item.id, item.source_id, item.model = ref.item.id, ref.item.source_id, ref.item.model
+    item.ref = item.ref or ref.item.ref  # its reference stays, whatever the edit did
     others = {r.item.id for r in numbered(issue) if r.item is not ref.item}
     if item.id in others:
-        raise ReviewError(f"item {ref.n}: {item.id} is already another item of this issue")
+        raise ReviewError(f"item {ref.label}: {item.id} is already another item of this issue")
     return item
 
 

@@ -98,6 +98,11 @@ class StatePaths:
         return self.root / "models"
 
     @property
+    def review_shown(self) -> Path:
+        """What `digest review list` last showed of each draft, to check bare item numbers."""
+        return self.root / "review-shown.json"
+
+    @property
     def adapters(self) -> Path:
         """Adapters `digest train` writes when no --output is given."""
         return self.root / "adapters"

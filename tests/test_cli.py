@@ -67,11 +67,12 @@ def test_bad_date_is_a_usage_error(run_cli, newsroom) -> None:
     assert result.code == 2 and "YYYY-MM-DD" in result.err
 
 
-def test_review_lists_the_draft_and_json_goes_to_stdout_alone(run_cli, newsroom) -> None:
+def test_review_lists_the_draft_on_stdout_and_json_alone(run_cli, newsroom) -> None:
     cfg = ("--config", str(newsroom.config))
     assert run_cli(*cfg, "daily", "--date", "2026-04-30", "--no-send", "--no-publish").code == 0
     listed = run_cli(*cfg, "review")
-    assert listed.code == 0 and "  1. " in listed.err and listed.out == ""
+    assert listed.code == 0 and "  1. g1 " in listed.out and listed.err == ""
+    assert not any(line.endswith(" ") for line in listed.out.splitlines())  # no padding
     import json
 
     data = json.loads(run_cli(*cfg, "review", "list", "--json").out)

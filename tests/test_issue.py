@@ -244,11 +244,11 @@ def test_a_change_of_the_issue_fields_bumps_the_schema() -> None:
         )
     }  # fmt: skip
     assert (issues.SCHEMA, shape) == (
-        3,
+        4,
         {
             "Issue": ("number", "date", "name", "status", "sections", "keywords",
                       "published_at", "dropped", "corrections", "unreadable", "path"),
-            "IssueItem": ("id", "title", "url", "source_id", "key_sentence", "summary",
+            "IssueItem": ("id", "title", "url", "source_id", "ref", "key_sentence", "summary",
                           "significance", "glossary_note", "note", "needs_review",
                           "review_reasons", "unreviewed", "model", "glossary_generated", "new",
                           "dropped_from", "other_lines"),

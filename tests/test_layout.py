@@ -44,8 +44,7 @@ def _imports(path: Path) -> list[tuple[str, int]]:
 def test_no_import_circle() -> None:
     modules = _modules()
     graph = {
-        name: {dep for dep, _ in _imports(path) if dep in modules}
-        for name, path in modules.items()
+        name: {dep for dep, _ in _imports(path) if dep in modules} for name, path in modules.items()
     }
     # A package's __init__ importing its own submodules is how packages work, not a circle.
     for name in graph:

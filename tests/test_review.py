@@ -45,13 +45,17 @@ def listed(desk, *extra: str) -> dict:
     return json.loads(result.out)
 
 
-def test_list_numbers_items_and_json_is_alone_on_stdout(desk) -> None:
+def test_list_numbers_items_with_references_on_stdout(desk) -> None:
     human = desk("review")
-    assert human.code == 0 and human.out == ""
-    assert "제 0001호 뉴랄브리핑 (2026년 4월 30일 목요일) — draft" in human.err
-    assert "  1. " in human.err and "[검토 필요]" in human.err
+    assert human.code == 0 and human.err == ""  # a listing is output: `review | less` works
+    assert "제 0001호 뉴랄브리핑 (2026년 4월 30일 목요일) — draft" in human.out
+    first = human.out.splitlines()[3]  # title line, blank, section heading, then the rows
+    assert first.split()[:2] == ["1.", "g1"] and "[검토 필요]" in human.out
     data = listed(desk)
     assert [row["n"] for row in data["items"]] == list(range(1, len(data["items"]) + 1))
+    refs = [row["ref"] for row in data["items"]]
+    assert refs[0] == "g1" and len(set(refs)) == len(refs)
+    assert {r.rstrip("0123456789") for r in refs} >= {"g", "aw", "m", "ar", "re"}
     assert data["status"] == "draft" and data["dropped"] == []
     assert {"검토 필요"} <= {flag for row in data["items"] for flag in row["flags"]}
     with_date = desk("review", "list", "--json", "--date", DAY)
@@ -66,11 +70,34 @@ def test_list_numbers_items_and_json_is_alone_on_stdout(desk) -> None:
     assert "generated 토막상식" in listed(desk)["items"][0]["flags"]
 
 
+def test_a_bare_number_is_refused_once_the_list_changed(desk) -> None:
+    """`drop 10` renumbers: `keep 11` must not silently hit another item."""
+    rows = listed(desk)["items"]
+    assert desk("review", "drop", "2").code == 0  # as listed
+    stale = desk("review", "note", "3", "어느 항목?")
+    assert stale.code == 2 and "the list changed" in stale.err and "`" + rows[3]["ref"] in stale.err
+    by_ref = desk("review", "note", rows[2]["ref"], "이 항목")
+    assert by_ref.code == 0  # a reference is always safe
+    assert issues.load(draft_file(desk)).items[1].note == "이 항목"
+    listed(desk)  # seen again: numbers mean what the list now shows
+    assert desk("review", "note", "2", "다시 봄", "--replace").code == 0
+
+
+def test_references_survive_drops_moves_and_redrafts(desk) -> None:
+    before = {row["id"]: row["ref"] for row in listed(desk)["items"]}
+    desk("review", "drop", "g2")
+    desk("review", "move", "g3", "--to", "1")
+    desk("daily", "--date", DAY, "--no-send", "--no-publish")
+    after = listed(desk)
+    now = {row["id"]: row["ref"] for row in [*after["items"], *after["dropped"]]}
+    assert {k: now[k] for k in before} == before
+
+
 def test_show_prints_the_item_as_it_will_read(desk) -> None:
     first = issues.load(draft_file(desk)).items[0]
-    shown = desk("review", "show", "1")
-    assert shown.code == 0 and shown.out == ""
-    assert first.title in shown.err and f"[요약] {first.summary}" in shown.err
+    shown = desk("review", "show", "g1")
+    assert shown.code == 0 and shown.err == ""
+    assert first.title in shown.out and f"[요약] {first.summary}" in shown.out
     data = json.loads(desk("review", "show", "1", "--json").out)
     assert data["summary"] == first.summary and data["key_sentence"] == first.key_sentence
     assert data["n"] == 1 and data["section"] == "google"
@@ -84,7 +111,7 @@ def test_not_reviewed_yet_is_its_own_flag_until_shown_edited_or_approved(desk) -
     assert desk("review", "show", "1").code == 0  # the editor read it
     rows = listed(desk)["items"]
     assert "미검토" not in rows[0]["flags"] and "미검토" in rows[1]["flags"]
-    assert "[미검토]" in desk("review").err
+    assert "[미검토]" in desk("review").out
     assert desk("review", "approve").code == 0
     assert not any(row["unreviewed"] for row in listed(desk)["items"])
 
@@ -98,7 +125,7 @@ def test_show_names_why_a_brief_needs_review(desk) -> None:
     )
     draft_file(desk).write_text(text)
     shown = desk("review", "show", "1")
-    assert "검토 필요: 요약 uses 'wave', which is not in the title or source" in shown.err
+    assert "검토 필요: 요약 uses 'wave', which is not in the title or source" in shown.out
     data = json.loads(desk("review", "show", "1", "--json").out)
     assert data["needs_review"] and data["review_reasons"] == [
         "요약 uses 'wave', which is not in the title or source"
@@ -133,6 +160,7 @@ def test_drop_remembers_the_item_and_keep_brings_it_back(desk) -> None:
     data = listed(desk)
     dropped_n = data["dropped"][0]["n"]
     assert dropped_n == len(data["items"]) + 1
+    assert data["dropped"][0]["ref"] == gone.ref  # a dropped item keeps its reference
     assert desk("review", "keep", str(dropped_n)).code == 0
     back = issues.load(draft_file(desk))
     google = back.section("google")
@@ -155,24 +183,37 @@ def test_keep_a_reserve_summarizes_it_into_its_section(desk) -> None:
     assert first["id"] not in {r["id"] for r in listed(desk, "--reserves")["reserves"]}
 
 
-def test_move_within_and_across_sections(desk) -> None:
-    titles = [row["title"] for row in listed(desk)["items"]]
-    assert desk("review", "move", "3", "--to", "1").code == 0
-    assert [row["title"] for row in listed(desk)["items"]][:3] == [titles[2], titles[0], titles[1]]
-    across = desk("review", "move", "4", "--to", "1", "--section", "google")
-    assert across.code == 0, across.err
+def test_move_within_and_across_sections_by_position_within_the_section(desk) -> None:
     rows = listed(desk)["items"]
-    assert rows[0]["title"] == titles[3] and rows[0]["section"] == "google"
-    outside = desk("review", "move", "5", "--to", "1")
-    assert outside.code == 2 and "--section" in outside.err
+    titles = [row["title"] for row in rows]
+    assert desk("review", "move", "g3", "--to", "1").code == 0
+    assert [row["title"] for row in listed(desk)["items"]][:3] == [titles[2], titles[0], titles[1]]
+    aws = next(row for row in rows if row["section"] == "aws")
+    across = desk("review", "move", aws["ref"], "--section", "google")
+    assert across.code == 0, across.err
+    assert "구글 블로그, position 4 (from AWS 머신러닝 블로그)" in across.err
+    google = [row for row in listed(desk)["items"] if row["section"] == "google"]
+    assert google[-1]["ref"] == aws["ref"]  # --section alone: the end of that section
+    second = desk("review", "move", aws["ref"], "--section", "google", "--to", "2")
+    assert second.code == 0 and [r for r in listed(desk)["items"]][1]["ref"] == aws["ref"]
+    outside = desk("review", "move", "g1", "--to", "9")
+    assert outside.code == 2 and "has positions 1–4" in outside.err
+    nowhere = desk("review", "move", "g1")
+    assert nowhere.code == 2 and "say where" in nowhere.err
 
 
-def test_note_is_written_as_hanmadi_and_can_be_removed(desk) -> None:
-    assert desk("review", "note", "1", "애네 블로그는  매번 자기네 제품 자랑만 하는듯").code == 0
+def test_a_second_note_is_added_and_replace_says_what_it_replaced(desk) -> None:
+    assert desk("review", "note", "g1", "애네 블로그는  매번 자기네 제품 자랑만 하는듯").code == 0
     text = draft_file(desk).read_text()
     assert "- **[한마디]** 애네 블로그는 매번 자기네 제품 자랑만 하는듯" in text
     assert "한마디" in listed(desk)["items"][0]["flags"]
-    assert desk("review", "note", "1", "").code == 0
+    assert desk("review", "note", "g1", "두 번째 코멘트").code == 0  # added, nothing lost
+    item = issues.load(draft_file(desk)).items[0]
+    assert item.note.startswith("애네 블로그는") and item.other_lines == ["- 두 번째 코멘트"]
+    replaced = desk("review", "note", "g1", "고쳐 쓴 한마디", "--replace")
+    assert "replaced the 한마디 of g1: 애네 블로그는" in replaced.err
+    assert issues.load(draft_file(desk)).items[0].note == "고쳐 쓴 한마디"
+    assert desk("review", "note", "g1", "", "--replace").code == 0
     assert "[한마디]" not in draft_file(desk).read_text()
 
 
@@ -186,11 +227,15 @@ def test_regen_discards_the_cached_brief(desk) -> None:
     text = draft_file(desk).read_text().replace(first.summary, "손으로 고친 요약")
     draft_file(desk).write_text(text)
     assert "edited" in listed(desk)["items"][0]["flags"]
-    result = desk("review", "regen", "1", "--model", "any")
+    refused = desk("review", "regen", "g1", "--model", "any")
+    assert refused.code == 2 and "regen g1 --force" in refused.err  # your edit is not lost
+    result = desk("review", "regen", "g1", "--model", "any", "--force")
     assert result.code == 0, result.err
     assert "replaced: - **[요약]** 손으로 고친 요약" in result.err
     again = issues.load(draft_file(desk)).items[0]
     assert again.summary == first.summary and again.summary != "오래된 요약"
+    assert any("손으로 고친 요약" in line for line in again.other_lines)  # kept as a comment
+    assert not again.shown_lines  # a comment is in the file, not on the site
     rows = db.execute("SELECT data FROM briefs").fetchall()
     assert any(json.loads(data)["summary"] == first.summary for (data,) in rows)
     db.close()
@@ -238,11 +283,12 @@ def test_keywords_suggest_add_and_remove(desk) -> None:
     [
         (("show", "99"), "no item 99"),
         (("drop", "0"), "no item 0"),
-        (("drop", "x"), "is not a valid integer"),
+        (("drop", "x"), "no item 'x'"),
+        (("drop", "zz9"), "references: g1"),
         (("keep", "1"), "in the draft already"),
         (("keep", "R999"), "no reserve R999"),
-        (("keep", "Q1"), "not an item"),
-        (("move", "1", "--to", "50"), "can go to"),
+        (("keep", "Q1"), "no item 'Q1'"),
+        (("move", "1", "--to", "50"), "has positions"),
         (("move", "1", "--to", "1", "--section", "nope"), "no section 'nope'"),
         (("note", "42", "text"), "no item 42"),
         (("regen", "42"), "no item 42"),
@@ -295,10 +341,11 @@ def test_a_full_session_from_draft_to_published_page(desk, tmp_path: Path, monke
     monkeypatch.setenv("EDITOR", str(editor))
     dropped = issues.load(draft_file(desk)).items[1]
     steps = [
-        ("review", "drop", "2"),
-        ("review", "note", "1", "애네 블로그는 매번 자기네 제품 자랑만 하는듯"),
-        ("review", "edit", "1"),
-        ("review", "move", "2", "--to", "1"),
+        ("review", "list"),
+        ("review", "drop", "2"),  # the number the list showed
+        ("review", "note", "g1", "애네 블로그는 매번 자기네 제품 자랑만 하는듯"),
+        ("review", "edit", "g1"),
+        ("review", "move", "g3", "--to", "1"),
         ("review", "add", room.server.url_for("/tweet"), "--section", "reddit"),  # type: ignore[attr-defined]
         ("review", "keywords", "add", "AutoML"),
         ("review", "approve"),

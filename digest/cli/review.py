@@ -6,9 +6,12 @@ from __future__ import annotations
 import shlex
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import click
+from rich.console import Console
+from rich.table import Table
 from rich.text import Text
 
 from digest import desk, editor
@@ -20,13 +23,16 @@ from digest.cli.common import (
     day_of,
     day_option,
     echo_json,
-    err,
 )
 from digest.config import Secrets
 from digest.desk import Listing, Ref
 from digest.errors import EXIT_NOTHING_NEW
 from digest.issue import FIELD_LABELS, NEEDS_REVIEW, UNREVIEWED, IssueItem
 
+# Listings are output, for pipes too (`digest review list | less`); messages stay on stderr. On
+# a terminal long lines wrap at its width; in a pipe each row stays one line, for grep.
+_TERMINAL = sys.stdout.isatty()
+out = Console(highlight=False, soft_wrap=not _TERMINAL, width=None if _TERMINAL else 10_000)
 # What needs a human stands out on a terminal (rich drops the styles elsewhere).
 FLAG_STYLES = {NEEDS_REVIEW: "bold red", UNREVIEWED: "yellow", "generated 토막상식": "magenta"}
 
@@ -93,9 +99,12 @@ def review(ctx: click.Context, day: str | None) -> None:
     context_settings=CONTEXT,
     help="""Items of the draft per section, numbered as the other review commands use them.
 
-Flags: 검토 필요 (the model asks for a look), 새 항목 (added by a re-draft since you last
+Each row: the number, the item's reference (g1, ar3: stable for the life of the draft; use it
+with every command), the title and its flags: 검토 필요 (a check failed; `show` names it), 미검토
+(machine-written, not yet shown, edited or approved), 새 항목 (added by a re-draft since you last
 approved), generated 토막상식 (not from the curated glossary), edited (differs from what the
-model wrote), 한마디 (has your note). Dropped items follow the issue's items.
+model wrote), 한마디 (has your note). Dropped items follow the issue's items. The listing goes
+to stdout (`digest review list | less`); colours only on a terminal.
 
 \b
 Example:
@@ -114,43 +123,70 @@ def list_items(
     """`digest review list`: the draft's items, numbered, with flags (see the help text)."""
     app = app_of(ctx)
     shown = desk.listing(app.config, day_of(ctx, day), with_reserves=reserves)
+    desk.remember_shown(app.config, shown.issue)  # bare numbers are checked against this
     if as_json:
         echo_json(_listing_json(shown, reserves))
         return
     issue = shown.issue
-    err.print(f"{shown.title} — {issue.status}  ({issue.path})", markup=False, style="bold")
+    out.print(f"{shown.title} — {issue.status}  ({issue.path})", markup=False, style="bold")
     section_title = None
+    rows: Table | None = None
     for ref, flags in shown.rows:
-        heading = ref.section.title if ref.section else "뺀 항목 (dropped: `keep N` brings back)"
+        heading = ref.section.title if ref.section else "뺀 항목 (dropped: `keep ITEM` brings back)"
         if heading != section_title:
+            if rows is not None and _TERMINAL:
+                out.print(rows)
             section_title = heading
-            err.print(f"\n{heading}", markup=False, style="bold")
-        line = Text(f"{ref.n:>3}. {ref.item.title}")
+            out.print(f"\n{heading}", markup=False, style="bold")
+            rows = _rows()
+        line = Text(ref.item.title)
         for flag in flags:
             line.append(f" [{flag}]", style=FLAG_STYLES.get(flag, ""))
-        line.append(f"  ({ref.item.source_id})")
-        err.print(line)
+        line.append(f"  ({ref.item.source_id})", style="dim")
+        assert rows is not None
+        _add_row(rows, f"{ref.n}.", ref.item.ref, line)
+    if rows is not None and _TERMINAL:
+        out.print(rows)
     if not shown.rows:
-        err.print("\n(no items — `digest review add URL` or `keep RN`)", markup=False)
+        out.print("\n(no items — `digest review add URL` or `keep RN`)", markup=False)
     if reserves:
-        err.print("\nReserves (`keep RN` adds one)", markup=False, style="bold")
+        out.print("\nReserves (`keep RN` adds one)", markup=False, style="bold")
+        table = _rows()
         for r, candidate in enumerate(shown.reserves, 1):
             item = candidate.item
-            err.print(
-                f"{'R' + str(r):>4}. {item.title}  ({item.section_id}, {item.source_id}, "
-                f"score {candidate.score:.2f})",
-                markup=False,
-            )
-        if not shown.reserves:
-            err.print("  (none)", markup=False)
+            facts = f"  ({item.section_id}, {item.source_id}, score {candidate.score:.2f})"
+            _add_row(table, "", f"R{r}", Text(item.title).append(facts, style="dim"))
+        if _TERMINAL and shown.reserves:
+            out.print(table)
+        elif not shown.reserves:
+            out.print("  (none)")
     if issue.keywords:
-        err.print(f"\n키워드: {', '.join(issue.keywords)}", markup=False)
+        out.print(f"\n키워드: {', '.join(issue.keywords)}", markup=False)
+
+
+def _rows() -> Table:
+    """Number, reference, then the title wrapping under itself (a hanging indent at the
+    terminal's display width: rich counts Hangul as two columns). Off a terminal the rows are
+    plain lines instead (see `_add_row`), so a pipe gets no padding."""
+    table = Table.grid(padding=(0, 1))
+    table.add_column(justify="right", no_wrap=True)
+    table.add_column(no_wrap=True, style="cyan")
+    table.add_column(overflow="fold")
+    return table
+
+
+def _add_row(table: Table, number: str, ref: str, text: Text) -> None:
+    if _TERMINAL:
+        table.add_row(number, ref, text)
+    else:
+        out.print(f"{number:>4} {ref:<4} {text.plain}", markup=False)
 
 
 def _item_json(ref: Ref, flags: list[str]) -> dict[str, object]:
     item = ref.item
     return {
         "n": ref.n,
+        "ref": item.ref,
         "section": ref.section.id if ref.section else None,
         "dropped": ref.dropped,
         "id": item.id,
@@ -201,21 +237,24 @@ def _listing_json(shown: Listing, with_reserves: bool) -> dict[str, object]:
     context_settings=CONTEXT,
     help="""One item and its brief as it will read in the issue.
 
+Showing an item to you clears its 미검토 (not with --json: a script's read is no review).
+
 \b
 Example:
-  digest review show 3
-  digest review show 3 --json | jq -r .summary
+  digest review show g3
+  digest review show g3 --json | jq -r .summary
 """,
 )
-@click.argument("n", type=int)
+@click.argument("item_ref", metavar="ITEM")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output on stdout.")
 @day_option
 @click.pass_context
-def show(ctx: click.Context, n: int, as_json: bool, day: str | None) -> None:
-    """`digest review show N`: one item and its brief as it will read (see the help text)."""
-    shown = desk.listing(app_of(ctx).config, day_of(ctx, day))
-    ref = desk.resolve(shown.issue, n)
-    flags = shown.rows[n - 1][1]
+def show(ctx: click.Context, item_ref: str, as_json: bool, day: str | None) -> None:
+    """`digest review show ITEM`: one item and its brief as it will read (see the help)."""
+    config = app_of(ctx).config
+    shown = desk.listing(config, day_of(ctx, day))
+    ref = desk.resolve(shown.issue, item_ref, config)
+    flags = shown.rows[ref.n - 1][1]
     item = ref.item
     if as_json:
         data = _item_json(ref, flags)
@@ -229,14 +268,14 @@ def show(ctx: click.Context, n: int, as_json: bool, day: str | None) -> None:
         echo_json(data)
         return
     where = ref.section.title if ref.section else "뺀 항목 (dropped)"
-    err.print(f"{n}. [{where}] {item.title}", markup=False, style="bold")
+    out.print(f"{ref.n}. {item.ref} [{where}] {item.title}", markup=False, style="bold")
     for line in _reads_as(item):
-        err.print(line, markup=False)
+        out.print(line, markup=False)
     for reason in item.review_reasons:
-        err.print(f"   {NEEDS_REVIEW}: {reason}", markup=False, style=FLAG_STYLES[NEEDS_REVIEW])
+        out.print(f"   {NEEDS_REVIEW}: {reason}", markup=False, style=FLAG_STYLES[NEEDS_REVIEW])
     facts = [f"source {item.source_id}", *flags, *([item.model] if item.model else [])]
-    err.print(f"   ({', '.join(facts)})", markup=False, style="dim")
-    desk.mark_seen(app_of(ctx).config, day_of(ctx, day), n)  # shown to the editor: reviewed
+    out.print(f"   ({', '.join(facts)})", markup=False, style="dim")
+    desk.mark_seen(config, day_of(ctx, day), item.ref or str(ref.n))  # shown: reviewed
 
 
 def _reads_as(item: IssueItem) -> list[str]:
@@ -255,8 +294,8 @@ def _reads_as(item: IssueItem) -> list[str]:
 # changing the draft ----------------------------------------------------------------------------
 @review.command(
     context_settings=CONTEXT,
-    help="""Edit item N, or the whole draft, in your editor ($EDITOR, then $VISUAL, then
-sensible-editor, nano or vi).
+    help="""Edit ITEM (its reference or number), or the whole draft, in your editor ($EDITOR,
+then $VISUAL, then sensible-editor, nano or vi).
 
 The file is checked when you save and quit: if it is broken, it opens again with the error on
 top. Empty the file to abort. Nothing is written until the edit is valid. With --published NUM
@@ -265,20 +304,22 @@ in its corrections: list, and the site is rebuilt.
 
 \b
 Example:
-  digest review edit 3
+  digest review edit g3
   EDITOR="code -w" digest review edit
   digest review edit --published 12
 """,
 )
-@click.argument("n", type=int, required=False)
+@click.argument("item_ref", metavar="[ITEM]", required=False)
 @click.option("--published", type=int, metavar="NUM", help="Correct published issue NUM.")
 @day_option
 @click.pass_context
-def edit(ctx: click.Context, n: int | None, published: int | None, day: str | None) -> int:
-    """`digest review edit [N]`: edit an item or the whole issue in $EDITOR (see the help text)."""
+def edit(ctx: click.Context, item_ref: str | None, published: int | None, day: str | None) -> int:
+    """`digest review edit [ITEM]`: edit an item or the whole issue in $EDITOR (see help)."""
     app = app_of(ctx)
-    result = editor.edit(app.config, day_of(ctx, day), n, published=published, open_editor=launch)
-    what = f"item {n}" if n is not None else "the issue"
+    result = editor.edit(
+        app.config, day_of(ctx, day), item_ref, published=published, open_editor=launch
+    )
+    what = f"item {item_ref}" if item_ref is not None else "the issue"
     if not result.changed:
         app.say(f"{result.issue.title}: {what} unchanged")
         return EXIT_NOTHING_NEW

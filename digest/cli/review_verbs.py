@@ -8,128 +8,154 @@ import click
 from digest import desk
 from digest.cli.common import CONTEXT, app_of, day_of, day_option, err
 
+ITEM_HELP = "ITEM is a reference from `review list` (g1, ar3) or the number it shows."
+
 
 @click.command(
     context_settings=CONTEXT,
-    help="""Take item N out of the draft. It stays in the file under 뺀 항목 with its text,
-is never proposed again by a re-draft, and `keep` brings it back.
+    help=f"""Take ITEM out of the draft. It stays in the file under 뺀 항목 with its text and
+its reference, is never proposed again by a re-draft, and `keep` brings it back. {ITEM_HELP}
 
 \b
 Example:
-  digest review drop 4
+  digest review drop g4
 """,
 )
-@click.argument("n", type=int)
+@click.argument("item_ref", metavar="ITEM")
 @day_option
 @click.pass_context
-def drop(ctx: click.Context, n: int, day: str | None) -> None:
-    """`digest review drop N`: take item N out of the draft (see the help text)."""
-    item = desk.drop(app_of(ctx).config, day_of(ctx, day), n)
-    app_of(ctx).say(f"dropped: {item.title} — `digest review keep` brings it back")
+def drop(ctx: click.Context, item_ref: str, day: str | None) -> None:
+    """`digest review drop ITEM`: take an item out of the draft (see the help text)."""
+    item = desk.drop(app_of(ctx).config, day_of(ctx, day), item_ref)
+    app_of(ctx).say(
+        f"dropped {item.ref}: {item.title} — `digest review keep {item.ref}` brings it back"
+    )
 
 
 @click.command(
     context_settings=CONTEXT,
-    help="""Bring back dropped item N, or add reserve RN (see `list --reserves`) to the draft.
+    help=f"""Bring back dropped ITEM (to the end of its section), or add reserve RN (see
+`list --reserves`) to the draft. {ITEM_HELP}
 
 \b
 Example:
-  digest review keep 11
+  digest review keep g4
   digest review list --reserves && digest review keep R2
 """,
 )
-@click.argument("which", metavar="N|RN")
+@click.argument("which", metavar="ITEM|RN")
 @day_option
 @click.pass_context
 def keep(ctx: click.Context, which: str, day: str | None) -> None:
-    """`digest review keep N|RN`: bring back a dropped item or add a reserve (see the help)."""
+    """`digest review keep ITEM|RN`: bring back a dropped item or add a reserve (see help)."""
     item = desk.keep(app_of(ctx).config, day_of(ctx, day), which)
-    app_of(ctx).say(f"kept: {item.title}")
+    app_of(ctx).say(f"kept {item.ref}: {item.title}")
 
 
 @click.command(
     context_settings=CONTEXT,
-    help="""Move item N so it becomes number M: within its section, or into section ID.
+    help=f"""Move ITEM to position --to within its section, or into section --section ID
+(at its end, or at position --to there). Positions count from 1 within a section. {ITEM_HELP}
 
 \b
 Example:
-  digest review move 5 --to 4
-  digest review move 9 --to 1 --section google
+  digest review move g5 --to 1              # first in its section
+  digest review move ar9 --section google   # to the end of 구글 블로그
+  digest review move ar9 --section google --to 2
 """,
 )
-@click.argument("n", type=int)
-@click.option("--to", "to", type=int, required=True, metavar="M", help="Its new number.")
+@click.argument("item_ref", metavar="ITEM")
+@click.option("--to", "to", type=int, metavar="POS", help="Its position within the section.")
 @click.option("--section", "section_id", metavar="ID", help="Move it into this section.")
 @day_option
 @click.pass_context
-def move(ctx: click.Context, n: int, to: int, section_id: str | None, day: str | None) -> None:
-    """`digest review move N --to M`: reorder an item, within or across sections (see help)."""
-    ref = desk.move(app_of(ctx).config, day_of(ctx, day), n, to, section_id)
-    assert ref.section is not None
-    app_of(ctx).say(f"moved: {ref.item.title} → {ref.n} in {ref.section.title}")
+def move(
+    ctx: click.Context, item_ref: str, to: int | None, section_id: str | None, day: str | None
+) -> None:
+    """`digest review move ITEM [--to POS] [--section ID]`: reorder an item (see the help)."""
+    moved = desk.move(app_of(ctx).config, day_of(ctx, day), item_ref, to, section_id)
+    came = f" (from {moved.left})" if moved.left else ""
+    app_of(ctx).say(
+        f"moved {moved.item.ref}: {moved.item.title} → {moved.section.title}, position "
+        f"{moved.position}{came}"
+    )
 
 
 @click.command(
     context_settings=CONTEXT,
-    help="""The editor's own comment on item N, shown with it as [한마디]. "" removes it.
+    help=f"""The editor's own comment on ITEM, shown with it as [한마디]. A second note is
+added as another line (issue 1 has several per item); --replace puts TEXT in the 한마디's place
+("" with --replace removes it). {ITEM_HELP}
 
 \b
 Example:
-  digest review note 2 "애네 블로그는 매번 자기네 제품 자랑만 하는듯"
+  digest review note g2 "애네 블로그는 매번 자기네 제품 자랑만 하는듯"
+  digest review note g2 --replace "고쳐 쓴 한마디"
 """,
 )
-@click.argument("n", type=int)
+@click.argument("item_ref", metavar="ITEM")
 @click.argument("text")
+@click.option("--replace", is_flag=True, help="Replace the 한마디 instead of adding a line.")
 @day_option
 @click.pass_context
-def note(ctx: click.Context, n: int, text: str, day: str | None) -> None:
-    """`digest review note N TEXT`: set or remove item N's 한마디 (see the help text)."""
-    item = desk.note(app_of(ctx).config, day_of(ctx, day), n, text)
-    app_of(ctx).say(f"{'noted' if item.note else 'note removed'}: {item.title}")
+def note(ctx: click.Context, item_ref: str, text: str, replace: bool, day: str | None) -> None:
+    """`digest review note ITEM TEXT`: add (or --replace) the editor's comment (see help)."""
+    done = desk.note(app_of(ctx).config, day_of(ctx, day), item_ref, text, replace=replace)
+    app = app_of(ctx)
+    if done.replaced:
+        app.say(f"replaced the 한마디 of {done.item.ref}: {done.replaced}")
+    what = "noted" if done.item.note or not replace else "note removed"
+    app.say(f"{what}: {done.item.ref} {done.item.title}")
 
 
 @click.command(
     context_settings=CONTEXT,
-    help="""Summarize item N again and replace its brief (and its cached brief). Your 한마디
-and free lines stay; the lines replaced are printed so nothing vanishes unseen.
+    help=f"""Summarize ITEM again and replace its brief (and its cached brief). Your 한마디
+and free lines stay; the lines replaced are printed so nothing vanishes unseen. An item whose
+brief you edited is refused unless --force, which keeps your lines in the item as a comment.
+{ITEM_HELP}
 
 \b
 Example:
-  digest review regen 3
-  digest review regen 3 --model gemma-3-270m
+  digest review regen g3
+  digest review regen g3 --force
+  digest review regen g3 --model gemma-3-270m
 """,
 )
-@click.argument("n", type=int)
+@click.argument("item_ref", metavar="ITEM")
 @click.option("--model", metavar="M", help="Use this model instead of summarizer.model.")
+@click.option("--force", is_flag=True, help="Replace a brief you edited (kept as a comment).")
 @day_option
 @click.pass_context
-def regen(ctx: click.Context, n: int, model: str | None, day: str | None) -> None:
-    """`digest review regen N`: summarize item N again (see the help text)."""
+def regen(
+    ctx: click.Context, item_ref: str, model: str | None, force: bool, day: str | None
+) -> None:
+    """`digest review regen ITEM`: summarize an item again (see the help text)."""
     app = app_of(ctx)
-    result = desk.regen(app.config, day_of(ctx, day), n, model)
+    result = desk.regen(app.config, day_of(ctx, day), item_ref, model, force=force)
     for line in result.replaced:
         app.say(f"replaced: {line}")
-    app.say(f"regenerated: {result.item.title} ({result.item.model})")
+    app.say(f"regenerated {result.item.ref}: {result.item.title} ({result.item.model})")
 
 
 @click.command(
     context_settings=CONTEXT,
-    help="""Vouch for item N's 토막상식 written by the model (flag: generated 토막상식). Until
+    help=f"""Vouch for ITEM's 토막상식 written by the model (flag: generated 토막상식). Until
 then it is marked for you and left off the site's glossary page; notes from the curated
-glossary need no acceptance. Editing the note in `review edit N` accepts it too.
+glossary need no acceptance. Editing the note in `review edit ITEM` accepts it too. {ITEM_HELP}
 
 \b
 Example:
-  digest review show 4 && digest review accept 4
+  digest review show g4 && digest review accept g4
 """,
 )
-@click.argument("n", type=int)
+@click.argument("item_ref", metavar="ITEM")
 @day_option
 @click.pass_context
-def accept(ctx: click.Context, n: int, day: str | None) -> None:
-    """`digest review accept N`: vouch for item N's model-written 토막상식 (see the help text)."""
-    item = desk.accept_note(app_of(ctx).config, day_of(ctx, day), n)
-    app_of(ctx).say(f"accepted the 토막상식 of: {item.title}")
+def accept(ctx: click.Context, item_ref: str, day: str | None) -> None:
+    """`digest review accept ITEM`: vouch for a model-written 토막상식 (see the help text)."""
+    item = desk.accept_note(app_of(ctx).config, day_of(ctx, day), item_ref)
+    app_of(ctx).say(f"accepted the 토막상식 of {item.ref}: {item.title}")
 
 
 @click.command(

@@ -7,7 +7,8 @@
 | `listing.py` | flags per item, and the draft as `review list` shows it |
 """
 
-from digest.desk.listing import Listing, is_edited, item_flags, listing
+from digest.desk.flags import is_edited, item_flags
+from digest.desk.listing import Listing, listing
 from digest.desk.refs import (
     EDITOR_SOURCE,
     Ref,
@@ -17,6 +18,7 @@ from digest.desk.refs import (
     find_editable,
     find_published,
     numbered,
+    remember_shown,
     resolve,
     resolve_live,
 )
@@ -62,6 +64,7 @@ __all__ = [
     "note",
     "numbered",
     "regen",
+    "remember_shown",
     "reserves",
     "resolve",
     "resolve_live",

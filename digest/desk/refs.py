@@ -1,12 +1,17 @@
 """Finding the issue an editor command works on, and addressing its items.
 
-Items are addressed as `digest review list` numbers them: the items of the issue 1, 2, 3… in
-section order, then the dropped ones, continuing the count; reserves (eligible, left out by
-selection) are R1, R2…, best score first.
+Every item has a reference for the life of the draft (`g1`, `ar3`: its section's prefix and a
+number, given when it joins the draft; a dropped item keeps it). Items can also be addressed as
+`digest review list` numbers them — the items 1, 2, 3… in section order, then the dropped ones —
+but a bare number is refused once the list changed since it was shown. Reserves (eligible, left
+out by selection) are R1, R2…, best score first.
 """
 
 from __future__ import annotations
 
+import contextlib
+import json
+import re
 from dataclasses import dataclass
 from datetime import date
 
@@ -14,6 +19,7 @@ from digest import issue as issues
 from digest.config import Config
 from digest.errors import EXIT_USAGE, DigestError, NothingNew
 from digest.issue import Issue, IssueItem, Section
+from digest.store import StatePaths, atomic_write
 
 EDITOR_SOURCE = "editor"  # source id of an item the editor added by hand
 
@@ -72,11 +78,16 @@ def expected_title(config: Config, issue: Issue) -> str:
     return issues.issue_title(number, issue.date, issue.name)
 
 
-# numbering -------------------------------------------------------------------------------------
+# numbering and references ----------------------------------------------------------------------
+# A bare number is what `review list` printed; a reference (`g1`, `ar3`) is the item's for the
+# life of the draft. Reserves are R1, R2…, so no section prefix is a lone "r".
+_NUMBER = re.compile(r"^\d+$")
+
+
 @dataclass(frozen=True)
 class Ref:
     """Item number `n` (from 1) of an issue as `review list` numbers it, with its section, or
-    None for a dropped item."""
+    None for a dropped item; `item.ref` is its stable reference."""
 
     n: int
     item: IssueItem
@@ -86,6 +97,11 @@ class Ref:
     def dropped(self) -> bool:
         return self.section is None
 
+    @property
+    def label(self) -> str:
+        """How messages name it: its reference, else its number."""
+        return self.item.ref or str(self.n)
+
 
 def numbered(issue: Issue) -> list[Ref]:
     """Every item of `issue` numbered from 1 in section order, then the dropped ones."""
@@ -94,25 +110,76 @@ def numbered(issue: Issue) -> list[Ref]:
     return [Ref(n, ref.item, ref.section) for n, ref in enumerate(refs, 1)]
 
 
-def resolve(issue: Issue, n: int) -> Ref:
-    """Item `n` of `issue`, dropped ones included. Raises ReviewError (exit 2) naming the
-    valid range when there is no item `n`."""
+def resolve(issue: Issue, token: str | int, config: Config | None = None) -> Ref:
+    """The item `token` names: its reference (`g1`, any case) or its number in `review list`.
+    A bare number is refused when the numbering changed since `review list` last showed this
+    draft (with `config`, which says where that record is): after a drop, `keep 11` would hit
+    another item. Raises ReviewError (exit 2) naming the fix."""
     refs = numbered(issue)
-    if not 1 <= n <= len(refs):
-        span = f"1–{len(refs)}" if refs else "no items"
-        raise ReviewError(
-            f"no item {n} in the draft for {issue.date} (it has {span}) — see `digest review list`"
-        )
-    return refs[n - 1]
+    text = str(token).strip()
+    if _NUMBER.match(text):
+        n = int(text)
+        if not 1 <= n <= len(refs):
+            span = f"1–{len(refs)}" if refs else "no items"
+            raise ReviewError(
+                f"no item {n} in the draft for {issue.date} (it has {span}) — see "
+                "`digest review list`"
+            )
+        if config is not None:
+            _check_numbering_unchanged(config, issue, refs, n)
+        return refs[n - 1]
+    wanted = text.lower()
+    for ref in refs:
+        if ref.item.ref.lower() == wanted:
+            return ref
+    known = ", ".join(r.item.ref for r in refs if r.item.ref) or "none yet"
+    raise ReviewError(
+        f"no item {text!r} in the draft for {issue.date} (references: {known}) — see "
+        "`digest review list`"
+    )
 
 
-def resolve_live(issue: Issue, n: int) -> Ref:
-    """Item `n` of `issue`, which must not be dropped. Raises ReviewError (exit 2) when there
-    is no item `n` or it is dropped (naming `review keep`)."""
-    ref = resolve(issue, n)
+def resolve_live(issue: Issue, token: str | int, config: Config | None = None) -> Ref:
+    """The item `token` names (see `resolve`), which must not be dropped. Raises ReviewError
+    (exit 2) when there is no such item or it is dropped (naming `review keep`)."""
+    ref = resolve(issue, token, config)
     if ref.dropped:
         raise ReviewError(
-            f"item {n} ({ref.item.title}) is dropped — bring it back first with "
-            f"`digest review keep {n}`"
+            f"item {ref.label} ({ref.item.title}) is dropped — bring it back first with "
+            f"`digest review keep {ref.label}`"
         )
     return ref
+
+
+# what `review list` showed --------------------------------------------------------------------
+def remember_shown(config: Config, issue: Issue) -> None:
+    """Record the numbering `review list` just showed for `issue` (item ids in order), so a bare
+    number typed later is checked against it. Best effort: a read-only state folder only
+    loses the check."""
+    path = StatePaths(config.state_path).review_shown
+    try:
+        shown = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(shown, dict):
+            shown = {}
+    except (OSError, ValueError):
+        shown = {}
+    shown[issue.date.isoformat()] = [ref.item.id for ref in numbered(issue)]
+    with contextlib.suppress(OSError):
+        atomic_write(path, json.dumps(shown, ensure_ascii=False))
+
+
+def _check_numbering_unchanged(config: Config, issue: Issue, refs: list[Ref], n: int) -> None:
+    try:
+        shown = json.loads(StatePaths(config.state_path).review_shown.read_text(encoding="utf-8"))
+        seen = shown.get(issue.date.isoformat()) if isinstance(shown, dict) else None
+    except (OSError, ValueError):
+        return  # never listed (a script, a first command): the number is taken as it is
+    if seen is None or seen == [ref.item.id for ref in refs]:
+        return
+    then = next((i for k, i in enumerate(seen, 1) if k == n), None)
+    was = f"; {n} was {then!r} then" if then and then != refs[n - 1].item.id else ""
+    raise ReviewError(
+        f"the list changed since `digest review list` showed it, so {n} may not be the item "
+        f"you mean (it is now {refs[n - 1].label}: {refs[n - 1].item.title}{was}) — use the "
+        f"item's reference, e.g. `{refs[n - 1].label}`, or run `digest review list` again"
+    )

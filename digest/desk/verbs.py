@@ -13,9 +13,9 @@ from urllib.parse import urlsplit
 from digest import clock
 from digest import issue as issues
 from digest.config import Config
+from digest.desk.flags import brief_edited
 from digest.desk.refs import (
     EDITOR_SOURCE,
-    Ref,
     ReviewError,
     find_draft,
     find_editable,
@@ -50,76 +50,77 @@ def approve(config: Config, day: date | None = None) -> Issue:
     for item in draft.items:
         item.new = False  # the editor has seen them now
         item.unreviewed = False  # approving is the editor's word on every brief
-    issues.save(draft, config.issues_path)
+    save(config, draft)
     return draft
 
 
-def mark_seen(config: Config, day: date | None, n: int) -> bool:
-    """The editor has read item N (`review show`): clear its 미검토. Returns whether the file
-    changed; a published issue or an already reviewed item is left alone."""
+def mark_seen(config: Config, day: date | None, token: str) -> bool:
+    """The editor has read item `token` (`review show`): clear its 미검토. Returns whether the
+    file changed; a published issue or an already reviewed item is left alone."""
     draft = find_draft(config, day)
     if draft.status == "published":
         return False
-    ref = resolve(draft, n)
+    ref = resolve(draft, token, config)
     if not ref.item.unreviewed:
         return False
     ref.item.unreviewed = False
-    issues.save(draft, config.issues_path)
+    save(config, draft)
     return True
 
 
-def accept_note(config: Config, day: date | None, n: int) -> IssueItem:
-    """The editor vouches for item N's model-written 토막상식: it loses 생성 토막상식 and may
-    then appear on the site's glossary page. Raises ReviewError when there is none."""
+def accept_note(config: Config, day: date | None, token: str) -> IssueItem:
+    """The editor vouches for item `token`'s model-written 토막상식: it loses 생성 토막상식 and
+    may then appear on the site's glossary page. Raises ReviewError when there is none."""
     draft = find_editable(config, day)
-    ref = resolve_live(draft, n)
+    ref = resolve_live(draft, token, config)
     if not (ref.item.glossary_note and ref.item.glossary_generated):
         raise ReviewError(
-            f"item {n} has no model-written 토막상식 to accept — notes from the curated "
+            f"item {ref.label} has no model-written 토막상식 to accept — notes from the curated "
             "glossary need no acceptance"
         )
     ref.item.glossary_generated = False
     ref.item.unreviewed = False
-    issues.save(draft, config.issues_path)
+    save(config, draft)
     return ref.item
 
 
-def drop(config: Config, day: date | None, n: int) -> IssueItem:
-    """Move item N of the draft under 뺀 항목 with its text and the section it came from, so
-    selection never proposes it again and `keep` can bring it back; returns the item. Raises
-    NothingNew without a draft, ReviewError for a published issue or an unknown or dropped N."""
+def drop(config: Config, day: date | None, token: str) -> IssueItem:
+    """Move item `token` (a reference like `g1`, or its number) under 뺀 항목 with its text and
+    the section it came from, so selection never proposes it again and `keep` can bring it
+    back; a section left empty goes. Returns the item. Raises NothingNew without a draft,
+    ReviewError for a published issue or an unknown or dropped item."""
     draft = find_editable(config, day)
-    ref = resolve_live(draft, n)
+    ref = resolve_live(draft, token, config)
     assert ref.section is not None
     ref.section.items.remove(ref.item)
     ref.item.dropped_from = ref.section.id
     draft.dropped.append(ref.item)
-    issues.save(draft, config.issues_path)
+    _drop_empty_sections(draft)
+    save(config, draft)
     return ref.item
 
 
 def keep(config: Config, day: date | None, which: str) -> IssueItem:
-    """Bring back dropped item N, or reserve RN (summarized now, from the cache if it can)."""
+    """Bring back dropped item `which` (its reference or number), or reserve RN (summarized
+    now, from the cache if it can); it goes to the end of its section."""
     draft = find_editable(config, day)
     if re.fullmatch(r"[Rr]\d+", which):
         item = _keep_reserve(config, draft, int(which[1:]))
         draft = _fresh(config, draft, item.id)
         section_id, item.dropped_from = item.dropped_from, ""
         _section_for(config, draft, section_id).items.append(item)
-    elif which.isdigit():
-        item = _keep_dropped(config, draft, int(which))
     else:
-        raise ReviewError(f"{which!r} is not an item — use a number N or a reserve RN (R1, R2…)")
-    issues.save(draft, config.issues_path)
+        item = _keep_dropped(config, draft, which)
+    save(config, draft)
     return item
 
 
-def _keep_dropped(config: Config, draft: Issue, n: int) -> IssueItem:
-    ref = resolve(draft, n)
+def _keep_dropped(config: Config, draft: Issue, token: str) -> IssueItem:
+    ref = resolve(draft, token, config)
     if not ref.dropped:
         raise ReviewError(
-            f"item {n} ({ref.item.title}) is in the draft already — `keep` brings back a "
-            "dropped item or a reserve RN (see `digest review list --reserves`)"
+            f"item {ref.label} ({ref.item.title}) is in the draft already — `keep` brings back "
+            "a dropped item or a reserve RN (see `digest review list --reserves`)"
         )
     item = ref.item
     draft.dropped.remove(item)
@@ -153,46 +154,86 @@ def reserves(config: Config, store: Store, draft: Issue) -> list[Candidate]:
     return sorted(left_out, key=lambda c: (-c.score, c.item.id))
 
 
-def move(config: Config, day: date | None, n: int, to: int, section_id: str | None) -> Ref:
-    """Put item N at number `to`, in its own section or in section `section_id`."""
+@dataclass(frozen=True)
+class Moved:
+    """Where `move` put an item: its section and its position there (from 1)."""
+
+    item: IssueItem
+    section: Section
+    position: int
+    left: str  # the section it left, when it changed sections
+
+
+def move(
+    config: Config, day: date | None, token: str, to: int | None, section_id: str | None
+) -> Moved:
+    """Put item `token` at position `to` (from 1) of section `section_id` (default: its own).
+    With a section and no position it goes to that section's end. Raises ReviewError for an
+    unknown section or a position the section does not have (naming the range)."""
     draft = find_editable(config, day)
-    ref = resolve_live(draft, n)
+    ref = resolve_live(draft, token, config)
     assert ref.section is not None
     if section_id is not None:
         _check_section(config, section_id)
-    target_id = section_id or ref.section.id
-    ref.section.items.remove(ref.item)
-    target = _section_for(config, draft, target_id)
-    base = 0
-    for section in draft.sections:
-        if section is target:
-            break
-        base += len(section.items)
-    low, high = base + 1, base + len(target.items) + 1
-    if not low <= to <= high:
-        hint = (
-            f" — to move it into another section add --section ID ({', '.join(config.section_ids)})"
-            if section_id is None
-            else ""
-        )
+    if to is None and section_id is None:
         raise ReviewError(
-            f"--to {to}: item {n} can go to {low}–{high} in {target.title}{hint}"
-            if low != high
-            else f"--to {to}: item {n} can only go to {low} in {target.title}{hint}"
+            f"move {ref.label}: say where — `--to POSITION` within its section, or "
+            f"`--section ID` ({', '.join(config.section_ids)})"
         )
-    target.items.insert(to - base - 1, ref.item)
+    source = ref.section
+    target_id = section_id or source.id
+    source.items.remove(ref.item)
+    target = _section_for(config, draft, target_id)
+    last = len(target.items) + 1
+    position = last if to is None else to
+    if not 1 <= position <= last:
+        source.items.insert(ref.n - 1 - _before(draft, source), ref.item)  # as it was
+        span = f"1–{last}" if last > 1 else "1"
+        raise ReviewError(
+            f"--to {to}: {target.title} has positions {span} for item {ref.label} — "
+            "--to counts within the section"
+        )
+    target.items.insert(position - 1, ref.item)
     _drop_empty_sections(draft)
-    issues.save(draft, config.issues_path)
-    return Ref(to, ref.item, target)
+    save(config, draft)
+    return Moved(ref.item, target, position, source.title if source is not target else "")
 
 
-def note(config: Config, day: date | None, n: int, text: str) -> IssueItem:
-    """The editor's own comment (한마디); an empty text removes it."""
+def _before(issue: Issue, section: Section) -> int:
+    """How many items come before `section`'s first in `review list`."""
+    count = 0
+    for other in issue.sections:
+        if other is section:
+            return count
+        count += len(other.items)
+    return count
+
+
+@dataclass(frozen=True)
+class Noted:
+    """What `note` did: the item, and the 한마디 it replaced ("" when it added one)."""
+
+    item: IssueItem
+    replaced: str
+
+
+def note(
+    config: Config, day: date | None, token: str, text: str, *, replace: bool = False
+) -> Noted:
+    """The editor's own comment on item `token`: the first is its 한마디; a second is added as
+    another line of comment (the reference issue has several per item) unless `replace`, which
+    puts `text` in the 한마디's place. An empty `text` with `replace` removes the 한마디."""
     draft = find_editable(config, day)
-    ref = resolve_live(draft, n)
-    ref.item.note = " ".join(text.split())
-    issues.save(draft, config.issues_path)
-    return ref.item
+    ref = resolve_live(draft, token, config)
+    item = ref.item
+    text = " ".join(text.split())
+    replaced = ""
+    if replace or not item.note:
+        replaced, item.note = (item.note if replace else ""), text
+    elif text:
+        item.other_lines.append(f"- {text}")
+    save(config, draft)
+    return Noted(item, replaced)
 
 
 @dataclass(frozen=True)
@@ -207,22 +248,32 @@ class Regenerated:
 def regen(
     config: Config,
     day: date | None,
-    n: int,
+    token: str,
     model: str | None = None,
     summarizer: Summarizer | None = None,
+    *,
+    force: bool = False,
 ) -> Regenerated:
-    """Summarize item N again, replacing its cached brief; the 한마디 and free lines stay."""
+    """Summarize item `token` again, replacing its cached brief; the 한마디 and free lines
+    stay. An item the editor edited is refused without `force`; with it, the replaced lines are
+    kept in the item as a comment (not shown on the site or in the email)."""
     draft = find_editable(config, day)
-    ref = resolve_live(draft, n)
+    ref = resolve_live(draft, token, config)
     if model:
         settings = config.summarizer.model_copy(update={"model": model})
         config = config.model_copy(update={"summarizer": settings})
     with Store(config.state_path) as store:
+        edited = brief_edited(ref.item, store, cache_version(config))
+        if edited and not force:
+            raise ReviewError(
+                f"item {ref.label} has your edits — `digest review regen {ref.label} --force` "
+                "replaces its brief and keeps your lines in the item as a comment"
+            )
         source = store.item(ref.item.id)
         if source is None:
             raise ReviewError(
-                f"item {n} ({ref.item.title}) is not in the store, so there is nothing to "
-                f"summarize — edit it with `digest review edit {n}`"
+                f"item {ref.label} ({ref.item.title}) is not in the store, so there is nothing "
+                f"to summarize — edit it with `digest review edit {ref.label}`"
             )
         writer = summarizer or make_summarizer(config)
         brief = writer.summarize([source])[0]
@@ -241,15 +292,23 @@ def regen(
     )
     if now is None:
         raise ReviewError(
-            f"item {n} left the draft while it was summarized — see `digest review list`"
+            f"item {ref.label} left the draft while it was summarized — see `digest review list`"
         )
     before = issues.item_lines(now)
     fill_brief(now, brief)
     now.new = False
-    issues.save(draft, config.issues_path)
     after = set(issues.item_lines(now))
     gone = [line for line in before if line.startswith(("> ", "- **[")) and line not in after]
+    if edited:
+        now.other_lines.extend(issues.comment_line(f"regen replaced: {line}") for line in gone)
+    save(config, draft)
     return Regenerated(now, gone)
+
+
+def save(config: Config, draft: Issue) -> None:
+    """Write `draft`, every item with its stable reference (see issue.assign_refs)."""
+    issues.assign_refs(draft, config.section_ids)
+    issues.save(draft, config.issues_path)
 
 
 def add(
@@ -296,7 +355,7 @@ def add(
     entry.note = " ".join((note_text or "").split())
     draft = _fresh(config, draft, ident)
     _section_for(config, draft, section).items.append(entry)
-    issues.save(draft, config.issues_path)
+    save(config, draft)
     return entry, warning
 
 
@@ -328,7 +387,7 @@ def keywords(
         gone = {w.casefold() for w in words}
         draft.keywords = [k for k in draft.keywords if k.casefold() not in gone]
     if action:
-        issues.save(draft, config.issues_path)
+        save(config, draft)
     return Keywords(list(draft.keywords), suggest_keywords(config, draft))
 
 

@@ -45,6 +45,7 @@ matter may hold `keywords:` and, once published and corrected, `corrections:` ({
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
@@ -78,18 +79,53 @@ from digest.issue.model import (
     IssueItem,
     Section,
     Unreadable,
+    comment_line,
+    is_comment,
     issue_title,
     one_line,
 )
 from digest.store import atomic_write
 
 __all__ = [
-    "DROPPED_MARK", "DROPPED_TITLE", "FIELD_LABELS", "GENERATED_FLAG", "LABEL_FIELDS",
-    "NEEDS_REVIEW", "NEW_FLAG", "SCHEMA", "STATUSES", "UNREVIEWED", "WEEKDAYS_KO", "Correction",
-    "Issue", "IssueItem", "Section", "Unreadable", "draft_number", "ensure_section",
-    "expected_number", "file_name", "for_date", "issue_files", "issue_title", "item_lines",
-    "item_markdown", "link", "load", "load_all", "next_number", "one_line", "parse",
-    "parse_items", "publish", "published", "save", "to_markdown", "with_status",
+    "DROPPED_MARK",
+    "DROPPED_TITLE",
+    "FIELD_LABELS",
+    "GENERATED_FLAG",
+    "LABEL_FIELDS",
+    "NEEDS_REVIEW",
+    "NEW_FLAG",
+    "SCHEMA",
+    "STATUSES",
+    "UNREVIEWED",
+    "WEEKDAYS_KO",
+    "Correction",
+    "Issue",
+    "IssueItem",
+    "Section",
+    "Unreadable",
+    "comment_line",
+    "draft_number",
+    "ensure_section",
+    "expected_number",
+    "file_name",
+    "for_date",
+    "is_comment",
+    "issue_files",
+    "issue_title",
+    "item_lines",
+    "item_markdown",
+    "link",
+    "load",
+    "load_all",
+    "next_number",
+    "one_line",
+    "parse",
+    "parse_items",
+    "publish",
+    "published",
+    "save",
+    "to_markdown",
+    "with_status",
 ]  # fmt: skip
 
 
@@ -247,3 +283,61 @@ def publish(config: Config, draft: Issue, *, require_approval: bool = True) -> I
     for item in draft.items:
         item.new = False
     return draft
+
+
+# the editor's references -----------------------------------------------------------------------
+# A reference (`g1`, `ar3`) names an item for the life of its draft. Reserves are R1, R2…, so
+# no section prefix is a lone "r".
+_REFERENCE = re.compile(r"^(?P<prefix>[a-z]+)(?P<number>\d+)$")
+
+
+def ref_prefixes(section_ids: Iterable[str]) -> dict[str, str]:
+    """Each section id's reference prefix: its shortest start, lower-case letters only, that
+    no other section shares and that is not "r" (reserves are R1, R2…): google → g, aws →
+    aw, arxiv → ar, reddit → re."""
+    ids = list(dict.fromkeys(section_ids))
+    letters = {sid: re.sub(r"[^a-z]", "", sid.lower()) or "s" for sid in ids}
+    prefixes: dict[str, str] = {}
+    for sid in ids:
+        word = letters[sid]
+        others = [letters[o] for o in ids if o != sid]
+        for size in range(1, len(word) + 1):
+            start = word[:size]
+            if start != "r" and not any(o.startswith(start) for o in others):
+                break
+        else:
+            start = word  # a word that is a prefix of another's: numbers keep them apart
+        while start in prefixes.values():
+            start += "x"
+        prefixes[sid] = start
+    return prefixes
+
+
+def assign_refs(issue: Issue, section_ids: Iterable[str]) -> bool:
+    """Give every item of `issue` without a reference the next one of its section (a dropped
+    item: of the section it came from). A reference once given is never changed or reused.
+    Returns whether any was given. Section order is `section_ids`, then the issue's own."""
+    order = [
+        *section_ids,
+        *(s.id for s in issue.sections),
+        *(d.dropped_from for d in issue.dropped),
+    ]
+    prefixes = ref_prefixes(o for o in order if o)
+    used: dict[str, int] = {}
+    everyone = [*issue.items, *issue.dropped]
+    for item in everyone:
+        found = _REFERENCE.match(item.ref)
+        if found:
+            prefix, number = found["prefix"], int(found["number"])
+            used[prefix] = max(used.get(prefix, 0), number)
+    given = False
+    placed = [(s.id, item) for s in issue.sections for item in s.items]
+    placed += [(d.dropped_from or "dropped", d) for d in issue.dropped]
+    for section_id, item in placed:
+        if item.ref:
+            continue
+        prefix = prefixes.get(section_id) or ref_prefixes([*prefixes, section_id])[section_id]
+        used[prefix] = used.get(prefix, 0) + 1
+        item.ref = f"{prefix}{used[prefix]}"
+        given = True
+    return given

@@ -240,7 +240,10 @@ def item_lines(item: IssueItem) -> list[str]:
     labelled fields on one line each, the editor's other lines, then a blank line when there
     is a field or other line. No value can end its line or make another construct: see the
     module docstring. An empty review reason names nothing and is not written."""
-    mark = [f"item: {_mark_value(item.id)}", f"source: {_mark_value(item.source_id)}"]
+    mark = [f"item: {_mark_value(item.id)}"]
+    if item.ref:
+        mark.append(f"ref: {_mark_value(item.ref)}")
+    mark.append(f"source: {_mark_value(item.source_id)}")
     if item.dropped_from:
         mark.append(f"section: {_mark_value(item.dropped_from)}")
     if item.model:
@@ -491,6 +494,8 @@ def _read_item_line(item: IssueItem, line: str, seen: set[str]) -> None:
             value = _decode(value.removeprefix(" "))
             if key == "item":
                 item.id = value
+            elif key == "ref":
+                item.ref = value
             elif key == "source":
                 item.source_id = value
             elif key == "model":

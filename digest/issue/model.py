@@ -12,7 +12,7 @@ from digest.models import Brief, Item
 # The issue document's schema: bump it when a field of Issue/IssueItem/Section/Correction/Unreadable
 # or a parse rule changes, so caches of parsed issues (site/cache.py) are rebuilt. test_issue.py
 # fails with a reminder when the fields change and this does not.
-SCHEMA = 3
+SCHEMA = 4
 STATUSES = ("draft", "approved", "published")
 WEEKDAYS_KO = ("월요일", "화요일", "수요일", "목요일", "금요일", "토요일", "일요일")
 # Korean labels of Brief fields, in the order they are written.
@@ -31,6 +31,17 @@ DROPPED_TITLE = "뺀 항목"
 DROPPED_MARK = "<!-- dropped -->"
 
 
+def comment_line(text: str) -> str:
+    """`text` as a comment line of an item: kept in the file, shown to no reader."""
+    return f"<!-- {one_line(text).replace('-->', '->')} -->"
+
+
+def is_comment(line: str) -> bool:
+    """Whether `line` is a whole-line HTML comment (`<!-- … -->`)."""
+    stripped = line.strip()
+    return stripped.startswith("<!--") and stripped.endswith("-->")
+
+
 def one_line(text: str) -> str:
     """`text` with every run of whitespace (line breaks included) made one space, stripped."""
     return " ".join(text.split())
@@ -46,13 +57,16 @@ def issue_title(number: int, day: date, name: str) -> str:
 class IssueItem:
     """One item as the issue file holds it: id, title and url (the `###` heading), source,
     the brief (key sentence, 요약, 의의, 토막상식), the editor's 한마디, the flags of its
-    item mark (검토 필요 with reasons, 미검토, 생성 토막상식, 새 항목), the model that wrote
-    it, and any other lines the editor wrote, kept verbatim."""
+    item mark (its stable `ref`, 검토 필요 with reasons, 미검토, 생성 토막상식, 새 항목), the
+    model that wrote it, and any other lines the editor wrote, kept verbatim."""
 
     id: str
     title: str
     url: str
     source_id: str = ""
+    # The editor's stable reference for the life of the draft (`g1`, `ar3`): its section's
+    # prefix and a number, given once (desk/refs.py) and kept through moves and drops.
+    ref: str = ""
     key_sentence: str = ""
     summary: str = ""
     significance: str = ""
@@ -66,6 +80,12 @@ class IssueItem:
     new: bool = False  # appended by a re-draft after the editor had the draft (새 항목)
     dropped_from: str = ""  # the section a dropped item came from
     other_lines: list[str] = field(default_factory=list)  # the editor's free text, kept verbatim
+
+    @property
+    def shown_lines(self) -> list[str]:
+        """The editor's free lines that readers see: not blank, not an HTML comment line (a
+        note kept in the file only, e.g. what `regen --force` replaced)."""
+        return [line for line in self.other_lines if line.strip() and not is_comment(line)]
 
     @classmethod
     def from_brief(cls, item: Item, brief: Brief) -> IssueItem:
