@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from digest import clock, newsletter
@@ -150,6 +150,7 @@ def _run_stages(
             report.sent, report.already_sent = len(sent.sent), len(sent.skipped)
             # Held: refused before, or in doubt after a crash mid-message; the operator decides.
             report.send_failed = {**sent.failed, **sent.held}
+        report.waiting = issues.waiting_line(issues.load_all(config.issues_path), day)
         report.stage = "done"
 
 
@@ -183,6 +184,9 @@ class Delivery:
     build_seconds: float
     sent: newsletter.SendReport | None  # None: email not set up, not asked, or nothing to send
     sent_number: int | None = None
+    # Every issue published by this call, oldest first: older approved drafts go out before
+    # `issue`, since numbers follow dates.
+    published: list[Issue] = field(default_factory=list)
 
 
 def deliver(
@@ -192,6 +196,7 @@ def deliver(
     *,
     publish: bool = True,
     require_approval: bool = True,
+    older_need_approval: bool | None = None,
     send: bool = True,
     progress: Progress | None = None,
     on_stage: Callable[[str], None] | None = None,
@@ -202,10 +207,12 @@ def deliver(
     nothing newly published, a send that a crash or an outage interrupted is finished instead.
     The one route from a draft to readers: `digest daily` and `digest publish` both take it.
 
-    `on_stage(name)` is told "publish", "build" and "send" as each begins; `on_sent(address)`
-    each recipient whose message the server accepted. Returns a `Delivery`: the issue as it
-    now is, whether it was published now, the build and its seconds, and the send report
-    (None when nothing was sent).
+    Older drafts are published first, in date order (they must be approved unless
+    `older_need_approval`, default `require_approval`, is off), and every issue published is
+    sent, oldest first. `on_stage(name)` is told "publish", "build" and "send" as each
+    begins; `on_sent(address)` each recipient whose message the server accepted. Returns a
+    `Delivery`: the issue as it now is, whether it was published now, the build and its
+    seconds, and the send report (None when nothing was sent).
 
     Raises DigestError from the stage that failed, its message naming the fix: from publish,
     an unapproved draft when `require_approval`, a later date already published, or
@@ -216,18 +223,24 @@ def deliver(
     progress = progress or NoProgress()
     on_stage = on_stage or (lambda name: None)
     published_now = False
+    newly: list[Issue] = []
     if issue is not None and publish and issue.status != "published":
         on_stage("publish")
         progress.stage("publish")
         with stage(config, "publish"):
-            issue = issues.publish(config, issue, require_approval=require_approval)
-        published_now = True
+            newly = issues.publish_in_order(
+                config,
+                issue,
+                require_approval=require_approval,
+                older_need_approval=older_need_approval,
+            )
+        issue, published_now = newly[-1], True
     on_stage("build")
     progress.stage("build")
     started = time.monotonic()
     with stage(config, "build"):
         built = build_site(config)
-    result = Delivery(issue, published_now, built, time.monotonic() - started, None)
+    result = Delivery(issue, published_now, built, time.monotonic() - started, None, None, newly)
     if send and email_ready(config):
         on_stage("send")
         with stage(config, "send"):
@@ -248,22 +261,24 @@ def _send(
     on_sent: Callable[[str], None] | None,
 ) -> None:
     subscribers = newsletter.load_subscribers(config)
-    issue = result.issue
-    target = issue if issue is not None and issue.status == "published" else None
-    if target is None:
-        target = _interrupted_send(config, store, subscribers)
-    if target is None:
+    targets = list(result.published)
+    if not targets:
+        interrupted = _interrupted_send(config, store, subscribers)
+        targets = [interrupted] if interrupted is not None else []
+    if not targets:
         return
     settings = newsletter.SmtpSettings.from_env()
-    progress.stage("send", len(subscribers))
 
     def sent_one(address: str) -> None:
         progress.advance()
         if on_sent:
             on_sent(address)
 
-    result.sent = newsletter.send(config, target, store, subscribers, settings, on_sent=sent_one)
-    result.sent_number = target.number
+    for target in targets:  # oldest first: readers get the issues in their order
+        progress.stage("send", len(subscribers))
+        report = newsletter.send(config, target, store, subscribers, settings, on_sent=sent_one)
+        result.sent = report if result.sent is None else result.sent.merged(report)
+        result.sent_number = target.number
 
 
 def _interrupted_send(

@@ -150,6 +150,7 @@ class DailyReport:
     error_exit: int = 0
     took_over: str | None = None
     seconds: float = 0.0
+    waiting: str = ""  # "2 drafts waiting since Tuesday (…)": drafts the editor has not published
 
     @property
     def all_sources_failed(self) -> bool:
@@ -207,6 +208,8 @@ class DailyReport:
                 failed = ", ".join(f"{a}: {r}" for a, r in self.send_failed.items())
                 email += f", {len(self.send_failed)} failed ({failed})"
             parts.append(email)
+        if self.waiting:
+            parts.append(self.waiting)
         if self.error:
             parts.append(f"FAILED at {self.stage}")
         elif not self.did_something:
@@ -246,6 +249,7 @@ class DailyReport:
             "stage": self.stage,
             "error": redact_text(self.error) if self.error else None,
             "took_over_lock_from": self.took_over,
+            "drafts_waiting": self.waiting or None,
             "exit_code": self.exit_code,
             "seconds": round(self.seconds, 2),
             "summary": self.summary_line(),

@@ -22,7 +22,7 @@ def status(run_cli: Any, room: Newsroom, *extra: str) -> Any:
 
 
 def test_before_any_run(run_cli: Any, newsroom: Newsroom) -> None:
-    err = status(run_cli, newsroom).err
+    err = status(run_cli, newsroom).out
     assert "last runs: none yet" in err
     assert "current draft: none" in err and "last published: none" in err
     assert "no run has finished" in err
@@ -43,7 +43,7 @@ def test_after_days_with_a_failing_source(run_cli: Any, newsroom: Newsroom) -> N
     for day in ("2026-04-30", "2026-05-01", "2026-05-01"):
         assert run_cli(*cfg, "--no-publish", "--date", day).code == 4
 
-    err = status(run_cli, newsroom, "--runs", "2").err
+    err = status(run_cli, newsroom, "--runs", "2").out
     assert err.count("\n  [") == 2  # two runs shown
     assert "current draft: 제 000" in err and ", draft, " in err
     assert "last published: none" in err
@@ -60,10 +60,10 @@ def test_after_days_with_a_failing_source(run_cli: Any, newsroom: Newsroom) -> N
 def test_a_run_in_progress_and_a_run_that_died(run_cli: Any, newsroom: Newsroom) -> None:
     state = newsroom.path / ".digest"
     with run_lock(state):
-        err = status(run_cli, newsroom).err
+        err = status(run_cli, newsroom).out
     assert f"running now: pid {os.getpid()}, started " in err
     (state / "lock").write_text("pid 999999999, started 2026-04-30T07:30:00+09:00")
-    err = status(run_cli, newsroom).err
+    err = status(run_cli, newsroom).out
     assert "the last run died without finishing (pid 999999999" in err
 
 
@@ -78,7 +78,7 @@ def test_last_sent_counts_the_send_log(run_cli: Any, newsroom: Newsroom, monkeyp
             "VALUES (1, 'a@example.org', 'sent', '', '2026-04-30T07:31:00+09:00')"
         )
     db.close()
-    err = status(run_cli, newsroom).err
+    err = status(run_cli, newsroom).out
     assert "last sent: 제 0001호 (2026-04-30): 1 of 2 sent, 1 not yet" in err
     assert "last published: 제 0001호 (2026-04-30, " in err and "current draft: none" in err
 
@@ -104,7 +104,7 @@ def test_last_sent_shows_refused_in_doubt_and_deferred(run_cli: Any, newsroom: N
                 (recipient, state),
             )
     db.close()
-    err = status(run_cli, newsroom).err
+    err = status(run_cli, newsroom).out
     assert (
         "last sent: 제 0001호 (2026-04-30): 1 of 5 sent, 1 refused (fix, then `digest send --to "
         "ADDRESS --resend`), 1 in doubt (check the server's log), 1 to retry at the next send, "

@@ -16,15 +16,17 @@ from digest.errors import EXIT_NOTHING_NEW
     epilog=EXIT_CODES_HELP,
     help="""Freeze the approved draft as the next numbered issue, build the site and email it.
 
-Numbers are sequential over published issues (제 0001호, 제 0002호, …) with no gaps. Email goes
-out only where it is set up (email.subscribers and DIGEST_SMTP_HOST); `digest send` retries.
-Publishing an issue that is already published changes nothing (exit 3).
+Numbers are sequential over published issues (제 0001호, 제 0002호, …) with no gaps, in date
+order: an older draft waiting is published first when it is approved, and refused (named, with
+what to do) when it is not. Email goes out only where it is set up (email.subscribers and
+DIGEST_SMTP_HOST), oldest issue first; `digest send` retries. Publishing an issue that is
+already published changes nothing (exit 3).
 
 \b
 Example:
   digest review approve && digest publish
   digest publish --date 2026-11-23 --no-send
-  digest publish --force            # without `review approve`
+  digest publish --force            # this draft without `review approve`
 """,
 )
 @date_option
@@ -61,11 +63,14 @@ def _publish(app: AppState, day: str | None, force: bool, send: bool) -> int:
             store,
             draft,
             require_approval=not force,
+            older_need_approval=True,  # --force is for this draft; older ones need review
             send=send,
             on_sent=lambda address: app.detail(f"✓ {address}"),
         )
     issue, built = done.issue, done.built
     assert issue is not None
+    for older in done.published[:-1]:
+        app.say(f"{older.title}: published first (an older draft, approved) — {older.path}")
     app.say(f"{issue.title}: published — {issue.path}, site {built.pages} pages in {built.output}")
     if send and not email_ready(config):
         app.say("email is not set up (email.subscribers, DIGEST_SMTP_HOST): not sent")

@@ -7,9 +7,9 @@ from typing import Any
 
 import click
 
+from digest import clock, newsletter
 from digest import issue as issues
-from digest import newsletter
-from digest.cli.common import CONTEXT, EXIT_CODES_HELP, AppState, echo_json, err, pass_app
+from digest.cli.common import CONTEXT, EXIT_CODES_HELP, AppState, echo_json, pass_app
 from digest.config import Config
 from digest.errors import DigestError
 from digest.http import redact_text
@@ -43,7 +43,9 @@ class Status:
     running: str | None = None
     died: str | None = None
     runs: list[dict[str, Any]] = field(default_factory=list)
-    draft: dict[str, Any] | None = None
+    draft: dict[str, Any] | None = None  # the newest draft
+    drafts: list[dict[str, Any]] = field(default_factory=list)  # every draft waiting, oldest first
+    waiting: str = ""  # "2 drafts waiting since Tuesday (…)"
     published: dict[str, Any] | None = None
     sent: dict[str, Any] | None = None
     email: str = ""
@@ -76,9 +78,16 @@ def gather(config: Config, runs: int) -> Status:
     records = [_redacted(record) for record in run_records(config.state_path)]
     state.runs = records[:runs]
     all_issues = issues.load_all(config.issues_path)
-    drafts = [i for i in all_issues if i.status != "published"]
-    if drafts:
-        state.draft = _issue_facts(max(drafts, key=lambda i: (i.date, i.number)))
+    today = clock.today(config.timezone)
+    for draft in issues.waiting(all_issues):
+        facts = _issue_facts(draft)
+        # One number per draft in every command: the one it will be published as.
+        facts["number"] = issues.expected_number(all_issues, draft)
+        facts["age_days"] = (today - draft.date).days
+        state.drafts.append(facts)
+    if state.drafts:
+        state.draft = state.drafts[-1]
+    state.waiting = issues.waiting_line(all_issues, today)
     published = issues.published(all_issues)
     if published:
         state.published = _issue_facts(published[-1])
@@ -179,7 +188,7 @@ def status(app: AppState, runs: int, as_json: bool) -> None:
 
 def _print(state: Status) -> None:
     def line(text: str = "") -> None:
-        err.print(text, markup=False, highlight=False)
+        click.echo(text)  # a listing: stdout, so `digest status | less` works
 
     if state.running:
         line(f"running now: {state.running}")
@@ -188,13 +197,21 @@ def _print(state: Status) -> None:
     line("last runs:" if state.runs else "last runs: none yet")
     for record in state.runs:
         line(f"  [{record.get('exit_code')}] {record.get('started_at')}  {record.get('summary')}")
-    if state.draft:
+    if state.waiting:
+        line(f"{state.waiting}:")
+    for d in state.drafts if len(state.drafts) > 1 else []:
+        days = f"{d['age_days']} day{'s' if d['age_days'] != 1 else ''} old"
+        line(
+            f"  draft 제 {d['number']:04d}호 ({d['date']}, {d['status']}, {d['items']} items, "
+            f"{days})"
+        )
+    if state.draft and len(state.drafts) == 1:
         d = state.draft
         line(
             f"current draft: 제 {d['number']:04d}호 "
             f"({d['date']}, {d['status']}, {d['items']} items)"
         )
-    else:
+    elif not state.draft:
         line("current draft: none")
     if state.published:
         p = state.published

@@ -122,9 +122,11 @@ __all__ = [
     "parse",
     "parse_items",
     "publish",
+    "publish_in_order",
     "published",
     "save",
     "to_markdown",
+    "waiting",
     "with_status",
 ]  # fmt: skip
 
@@ -213,6 +215,37 @@ def expected_number(all_issues: list[Issue], issue: Issue) -> int:
     return next_number(all_issues) + ahead
 
 
+def waiting(all_issues: list[Issue]) -> list[Issue]:
+    """The drafts not yet published (approved or not), oldest date first: the order in which
+    they will be published and numbered."""
+    return sorted(
+        (i for i in all_issues if i.status != "published"), key=lambda i: (i.date, i.number)
+    )
+
+
+WEEKDAYS_EN = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+def waiting_line(all_issues: list[Issue], today: date) -> str:
+    """ "2 drafts waiting since Tuesday (2026-05-05)": what a cron mail and `digest status` say
+    of the drafts not yet published, by the oldest one's date; "" when none waits. A draft of
+    today is one being made, not one waiting: it counts only with an older one."""
+    drafts = waiting(all_issues)
+    if not drafts or (len(drafts) == 1 and drafts[0].date >= today):
+        return ""
+    oldest = drafts[0].date
+    age = (today - oldest).days
+    since = (
+        "today"
+        if age <= 0
+        else f"{WEEKDAYS_EN[oldest.weekday()]} ({oldest.isoformat()})"
+        if age < 7
+        else f"{oldest.isoformat()}, {age} days"
+    )
+    plural = "s" if len(drafts) != 1 else ""
+    return f"{len(drafts)} draft{plural} waiting since {since}"
+
+
 def ensure_section(issue: Issue, section_id: str, title: str, order: list[str]) -> Section:
     """The issue's section `section_id`, made in feeds.yaml's order when it has none yet."""
     found = issue.section(section_id)
@@ -236,6 +269,39 @@ def with_status(issue: Issue, status: str, **changes: Any) -> Issue:
 
 
 # publishing ------------------------------------------------------------------------------------
+def publish_in_order(
+    config: Config,
+    draft: Issue,
+    *,
+    require_approval: bool = True,
+    older_need_approval: bool | None = None,
+) -> list[Issue]:
+    """Publish `draft` and, first, every older draft (numbers follow dates): returns the issues
+    published, oldest first ([] when `draft` already is). An older draft must be approved
+    unless `older_need_approval` (default: `require_approval`) is off — auto_publish turns both
+    off; `publish --force` only the draft's own — else nothing is published and DigestError
+    names that draft and what to do. Raises as `publish` does."""
+    if draft.status == "published":
+        return []
+    older = [i for i in waiting(load_all(config.issues_path)) if i.date < draft.date]
+    strict = require_approval if older_need_approval is None else older_need_approval
+    if strict:
+        blocking = [i for i in older if i.status != "approved"]
+        if blocking:
+            first = blocking[0]
+            path = first.path or config.issues_path / file_name(first.number)
+            raise DigestError(
+                f"the draft of {first.date} ({path.name}) is older and still waits for review; "
+                "issues are published in date order — approve it "
+                f"(`digest review --date {first.date} approve`) and publish both, or delete "
+                f"{path} if it should not go out"
+            )
+    if require_approval and draft.status != "approved":  # refuse before any older one goes out
+        publish(config, draft, require_approval=True)
+    done = [publish(config, old, require_approval=strict) for old in older]
+    return [*done, publish(config, draft, require_approval=require_approval)]
+
+
 def publish(config: Config, draft: Issue, *, require_approval: bool = True) -> Issue:
     """Freeze `draft` as the next numbered issue (one more than the last published; a draft
     holding that number moves past every number) and write it; returns it. Publishing a

@@ -356,6 +356,20 @@ class SendReport:
     written: list[Path] = field(default_factory=list)  # --dry-run
     shortened: int = 0  # items cut to one line to fit the size budget
 
+    def merged(self, other: SendReport) -> SendReport:
+        """This report and `other` (a later issue's send) as one: lists joined, the later
+        reason and stop kept."""
+        return SendReport(
+            sent=[*self.sent, *other.sent],
+            skipped=[*self.skipped, *other.skipped],
+            failed={**self.failed, **other.failed},
+            refused=[*self.refused, *other.refused],
+            held={**self.held, **other.held},
+            stopped=other.stopped or self.stopped,
+            written=[*self.written, *other.written],
+            shortened=self.shortened + other.shortened,
+        )
+
 
 def write_eml(
     config: Config,

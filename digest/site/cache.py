@@ -109,7 +109,9 @@ class SourceIssue:
 
 
 def load_issues(config: Config, *, include_drafts: bool) -> list[SourceIssue]:
-    """Published issues (drafts too when asked), by number, each with its file's hash."""
+    """Published issues (drafts too when asked), by number, each with its file's hash. A
+    draft shows the number it will be published as (`issue.expected_number`), as `review`
+    and `status` say it: one number per draft in every command."""
     folder = config.issues_path
     if not folder.is_dir():
         return []
@@ -123,6 +125,18 @@ def load_issues(config: Config, *, include_drafts: bool) -> list[SourceIssue]:
             loaded.append(SourceIssue(issue, digest))
     with contextlib.suppress(OSError):  # a read-only state folder costs only the shortcut
         cache.save()
+    everyone = [s.issue for s in loaded]
+    loaded = [
+        s
+        if s.issue.status == "published"
+        else SourceIssue(
+            issues.with_status(
+                s.issue, s.issue.status, number=issues.expected_number(everyone, s.issue)
+            ),
+            s.digest,
+        )
+        for s in loaded
+    ]
     loaded.sort(key=lambda s: (s.issue.number, s.issue.date))
     return loaded
 
