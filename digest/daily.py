@@ -262,6 +262,8 @@ def _send(
 ) -> None:
     subscribers = newsletter.load_subscribers(config)
     targets = list(result.published)
+    if not targets and result.issue is not None and result.issue.status == "published":
+        targets = [result.issue]  # a run that died after publishing: finish its send
     if not targets:
         interrupted = _interrupted_send(config, store, subscribers)
         targets = [interrupted] if interrupted is not None else []
