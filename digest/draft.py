@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from zoneinfo import ZoneInfo
 
 from digest import clock
 from digest import issue as issues
@@ -75,7 +76,8 @@ def make_draft(
     is after summarizing, so an edit saved meanwhile is kept; it is written only when
     something was added or filled.
 
-    Raises NothingNew when there is no draft for `day` and nothing to put in one; ConfigError
+    Raises NothingNew when there is no draft for `day` and nothing to put in one, its message
+    saying why and what to do (`explain_empty`); ConfigError
     or another DigestError from the summarizer (a missing model stack, a model that cannot
     load, a server that refuses); IssueFileError for an issue file that cannot be parsed or
     a number another file holds. The store's SQLite errors and OSError from writing pass
@@ -91,7 +93,7 @@ def make_draft(
     if not new_items and not unfilled:
         if existing:
             return DraftResult(existing, 0, 0, False)
-        raise NothingNew(f"no new items for {day.isoformat()} — nothing to draft")
+        raise NothingNew(explain_empty(config, day, selection))
     summarizer = summarizer or make_summarizer(config)
     to_summarize = new_items + [item for item, _ in unfilled]
     now = clock.now(config.timezone)
@@ -136,6 +138,74 @@ def make_draft(
     issues.assign_refs(current, config.section_ids)  # the editor's references, as items join
     issues.save(current, config.issues_path)
     return DraftResult(current, added, cached, True, filled)
+
+
+def explain_empty(config: Config, day: date, selection: Selection) -> str:
+    """Why the draft of `day` has nothing to take, and what to do, from the `selection` that
+    found nothing (`select_for`): for the message of NothingNew (exit 3).
+
+    An empty store asks for `digest fetch`. Otherwise it says how many items are stored and the
+    newest one's date; when every item is older than the window, the `select.window_days` that
+    would reach the newest and the `--date` that would take it; else how many each rule left out
+    (older than the window, already in an issue, published after `day`, the rest) and
+    `digest draft --explain`, which names the reason for each item."""
+    when = day.isoformat()
+    stored = [item for item, _ in selection.rejected] + [c.item for c in selection.reserves]
+    stored += [c.item for chosen in selection.chosen.values() for c in chosen]
+    if not stored:
+        return (
+            f"nothing to draft for {when}: no items are stored yet — run `digest fetch` first "
+            "(or `digest daily`, which fetches and drafts)"
+        )
+    tz = ZoneInfo(config.timezone)
+    dates = [item.published.astimezone(tz).date() for item in stored if item.published]
+    newest = max(dates) if dates else None
+    window = config.select.window_days
+    counts = {"old": 0, "issue": 0, "later": 0, "other": 0}
+    for _, why in selection.rejected:
+        counts[_rule(why)] += 1
+    counts["other"] += len(stored) - len(selection.rejected)
+    total = _count(len(stored), "stored item")
+    if counts["old"] == len(stored) and window and newest:
+        every = f"all {total} are" if len(stored) > 1 else f"the {total} is"
+        return (
+            f"nothing to draft for {when}: {every} older than the {window}-day window; the "
+            f"newest is from {newest.isoformat()} — to take it, set "
+            f"`select.window_days: {(day - newest).days}` in feeds.yaml or draft its day with "
+            f"`digest draft --date {newest.isoformat()}`; `digest fetch` brings newer items"
+        )
+    parts = [
+        f"{counts['old']:,} older than the {window}-day window" if counts["old"] else "",
+        f"{counts['issue']:,} already in an issue" if counts["issue"] else "",
+        f"{counts['later']:,} published after {when}" if counts["later"] else "",
+        f"{counts['other']:,} left out by other rules" if counts["other"] else "",
+    ]
+    hints = ["run `digest fetch` for newer items"]
+    if counts["old"]:
+        hints.append("raise `select.window_days` in feeds.yaml")
+    if counts["later"]:
+        hints.append("draft a later day with `digest draft --date`")
+    newest_text = f" (the newest from {newest.isoformat()})" if newest else ""
+    return (
+        f"nothing to draft for {when}: none of the {total}{newest_text} is new — "
+        f"{', '.join(p for p in parts if p)}; {', or '.join(hints)}; "
+        "`digest draft --explain` shows why each was left out"
+    )
+
+
+def _rule(why: str) -> str:
+    """The rule behind a reason `select` gave for leaving an item out, for `explain_empty`."""
+    if why.startswith("older than"):
+        return "old"
+    if "already in an issue" in why:
+        return "issue"
+    if why.startswith("published after"):
+        return "later"
+    return "other"
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n:,} {noun}" + ("" if n == 1 else "s")
 
 
 def discussion_line(thread: Item) -> str:

@@ -215,7 +215,7 @@ def test_field_case_daily_with_smtp_sends_and_status_counts(
     assert sorted(inbox.recipients()) == sorted(NAMES)
     status = run_cli("status")
     assert status.code == 0, status.err
-    assert "last sent: 제 0001호 (2026-04-30): 2 of 2 sent" in status.err
+    assert "last sent: 제 0001호 (2026-04-30): 2 of 2 sent" in status.out
 
 
 def test_an_unreadable_list_stops_send_and_daily_with_exit_2_and_status_still_works(
@@ -236,7 +236,7 @@ def test_an_unreadable_list_stops_send_and_daily_with_exit_2_and_status_still_wo
     assert inbox.messages == []
     status = run_cli("status")
     assert status.code == 0 and "Traceback" not in status.err
-    assert "last sent: none — " in status.err and "subscribers.csv:2:" in status.err
+    assert "last sent: none — " in status.out and "subscribers.csv:2:" in status.out
 
 
 def test_a_newsroom_list_with_a_bad_row_sends_nothing(

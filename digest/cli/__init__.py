@@ -14,7 +14,7 @@ from rich.markup import escape
 
 from digest import __version__
 from digest.cli.common import CONTEXT, EXIT_CODES_HELP, AppState, err
-from digest.errors import EXIT_FAILED, EXIT_USAGE, DigestError
+from digest.errors import EXIT_FAILED, EXIT_USAGE, DigestError, NothingNew
 from digest.glossary import GlossaryError
 
 # Where a bug goes: the message for an unexpected exception names it.
@@ -70,8 +70,9 @@ _register()
 def main(argv: Sequence[str] | None = None) -> None:
     """Run `digest` with `argv` (default: sys.argv) and exit with its code: the command's own
     (3 nothing new, 4 a source failed; None is 0), a DigestError's `exit_code` with its message
-    on stderr, click's code for its own errors (2 for a usage error), 1 when aborted or
-    interrupted (errors.py lists the codes). Any other exception is one message too (`failure`),
+    on stderr (NothingNew's, exit 3, as a plain note, not an error, and none under -q), click's
+    code for its own errors (2 for a usage error), 1 when aborted or interrupted (errors.py
+    lists the codes). Any other exception is one message too (`failure`),
     with its traceback only under -v: no traceback reaches a user who did not ask. Never
     returns."""
     _Run.verbosity = 0
@@ -84,6 +85,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code if exc.exit_code else EXIT_USAGE)
+    except NothingNew as exc:
+        # Exit 3 is an outcome, not a failure: a plain note on stderr, and none under -q, so
+        # a scheduler mails nothing on a quiet day.
+        if _Run.verbosity >= 0:
+            err.print(str(exc), markup=False)
+        sys.exit(exc.exit_code)
     except DigestError as exc:
         err.print(f"[bold red]error:[/] {escape(str(exc))}")
         sys.exit(exc.exit_code)
