@@ -7,10 +7,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -19,7 +20,7 @@ from pydantic import (
     model_validator,
 )
 
-from digest.encoding import decode_text, header_url, parse_mailbox, unsafe_text
+from digest.encoding import decode_text, header_url, link_url, parse_mailbox, unsafe_text
 from digest.errors import ConfigError
 from digest.registry import BACKENDS, FETCHERS
 
@@ -178,7 +179,7 @@ class SiteConfig(_Strict):
 class EmailConfig(_Strict):
     """The email (`email:`): sender (`from`, read into `from_`), the subscribers CSV and the
     Reply-To, the dry-run `outbox` folder, the HTML size budget in bytes (Gmail clips beyond
-    ~102 KB), the List-Unsubscribe URL, and relay pacing and retries in seconds. SMTP host and
+    ~102 KB), the subscribe and List-Unsubscribe URLs, relay pacing and retries. SMTP host and
     credentials are not here: they come from the environment only (`Secrets`). docs/email.md
     describes every key."""
 
@@ -194,6 +195,8 @@ class EmailConfig(_Strict):
     # List-Unsubscribe URL of a service that unsubscribes (it gets RFC 8058's one-click POST);
     # "{email}" is replaced by the recipient. Empty: unsubscribing is by mail (mailto: only).
     unsubscribe_url: str = ""
+    # 구독하기 on every page and email (a form, a page or a mailto:); "": mail to reply_to/from.
+    subscribe_url: Annotated[str, AfterValidator(link_url)] = ""
     # A small relay is not flooded: a pause between messages, and a fresh connection (after
     # batch_pause_seconds) every batch_size messages.
     pause_seconds: float = Field(default=0.0, ge=0, le=60)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import codecs
 import re
 from pathlib import Path
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 from digest.errors import ConfigError
 
@@ -133,3 +133,34 @@ def header_url(text: str) -> str:
         for piece in rest.split("{email}")
     )
     return f"{parts.scheme.lower()}://{host}{f':{port}' if port else ''}{rest}"
+
+
+def link_url(text: str) -> str:
+    """A link setting that every reader gets alike (the subscribe link), as it may go into an
+    href or a header: an http(s) URL as `header_url` writes it, or `mailto:` with each address
+    checked by `check_address` and the query (`?subject=구독`) %-encoded; "" for a blank
+    setting. Raises ValueError, with the fix after " — ", for another scheme, a bad address,
+    an `{email}` placeholder, or a line break or control character."""
+    fix = " — use the https:// address of a sign-up form or page, or mailto:ADDRESS"
+    if not text.strip():
+        return ""
+    if unsafe_text(text):
+        raise ValueError("it has a line break or a control character" + fix)
+    if "{email}" in text:
+        raise ValueError("it has {email}, but it is the same link for every reader" + fix)
+    scheme, _, rest = text.strip().partition(":")
+    if scheme.lower() != "mailto":
+        try:
+            return header_url(text)
+        except ValueError as exc:
+            problem = str(exc)
+            if scheme.lower() not in ("http", "https"):
+                problem = "it is neither an http:// or https:// URL nor a mailto: address"
+            raise ValueError(problem + fix) from None
+    to, _, query = rest.partition("?")
+    try:
+        addresses = [check_address(unquote(a)) for a in to.split(",")]
+    except ValueError as exc:
+        raise ValueError(f"the address after mailto: is not valid: {exc}{fix}") from None
+    query = quote(re.sub(r"%(?![0-9A-Fa-f]{2})", "%25", query), safe="=&%+-._~!$'()*,;:@/?")
+    return f"mailto:{','.join(addresses)}" + (f"?{query}" if query else "")

@@ -22,12 +22,13 @@ from digest.config import Config
 from digest.issue import Issue, IssueItem, Section
 from digest.site import build_site
 from digest.site.manifest import MANIFEST_NAME
+from digest.site.model import keyword_slug
 from digest.site.slug import slugify
 
 SITE_URL = "https://example.github.io/neural-briefing/"
 KEYWORDS = [
-    ["강화학습", "LLM", "C++"],
-    ["강화학습", "llm", "c", "A/B 테스트"],
+    ["강화학습", "Gemma", "C++"],
+    ["강화학습", "gemma", "c", "A/B 테스트"],
     ["확산 모델", "GPU", "C#"],
 ]
 
@@ -192,11 +193,11 @@ def test_issue_page_meta_keywords_anchors_and_pager(site: Path) -> None:
 def test_korean_keywords_get_unique_stable_pages(site: Path) -> None:
     folders = {p.name for p in (site / "keywords").iterdir() if p.is_dir()}
     assert "강화학습" in folders and "확산-모델" in folders
-    assert "llm" in folders  # LLM and llm are one keyword
+    assert "gemma" in folders  # Gemma and gemma are one keyword
     assert "c" in folders and len([f for f in folders if f.startswith("c--")]) == 2  # C++, C#
     page = (site / "keywords/강화학습/index.html").read_text()
     assert "제 0001호" in page and "제 0002호" in page and "제 0003호" not in page
-    assert "LLM" in (site / "keywords/llm/index.html").read_text()  # the spelling used first
+    assert "Gemma" in (site / "keywords/gemma/index.html").read_text()  # the spelling used first
 
 
 @pytest.mark.parametrize(
@@ -262,7 +263,7 @@ def test_one_new_issue_re_renders_only_the_pages_it_changes(tmp_path: Path, site
         "glossary/index.html", "sections/google/index.html", "sections/arxiv/index.html",
         "sections/index.html", "feed.xml", "sitemap.xml", "keywords/index.html", "search-index-0000.js",
     }  # fmt: skip
-    keyword_pages = {f"keywords/{slugify(k)}/index.html" for k in KEYWORDS[0]}  # issue 4's
+    keyword_pages = {f"keywords/{keyword_slug(k)}/index.html" for k in KEYWORDS[0]}  # issue 4's
     assert result.rendered == len(changed | keyword_pages)
     assert (site / "issues/0001/index.html").stat().st_ino == old_first.st_ino  # kept, not copied
     assert 'rel="next"' in (site / "issues/0003/index.html").read_text()

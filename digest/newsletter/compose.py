@@ -11,7 +11,7 @@ import hashlib
 import html.parser
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from email.header import Header
 from email.message import EmailMessage
 from email.policy import EmailPolicy
@@ -32,6 +32,7 @@ from digest.issue import Issue, IssueItem, Section
 from digest.newsletter.subscribers import MAX_ADDRESS, Subscriber
 from digest.site import model as site_model
 from digest.site.model import issue_url
+from digest.site.subscription import subscription
 from digest.store import Store, atomic_write
 from digest.templates import markdown, template_env
 
@@ -196,6 +197,7 @@ class Composer:
         self.config, self.issue = config, issue
         self.images = dict(images or {})
         self.web_url = web_url(config, issue)
+        self.links = subscription(config)
         env = template_env(config)
         env.filters.update(email_md=email_markdown, plain=plain_text, one_line=one_line)
         self._html = env.get_template("email.html.j2")
@@ -211,6 +213,7 @@ class Composer:
             "issue": self.issue,
             "web_url": self.web_url,
             "unsubscribe": unsubscribe,
+            "subscribe": self.links.subscribe,
             "images": self.images,
             "short": short,
             "web_link": self._web_link,
@@ -249,16 +252,19 @@ class Composer:
         return self._text.render(**self._context(unsubscribe, frozenset()))
 
     def unsubscribe_links(self, address: str) -> tuple[str, str]:
-        """(mailto, URL): where a reader's client sends an unsubscribe. The URL is
-        `email.unsubscribe_url` with the address %-encoded, or "" when it is not set: a static
-        site cannot unsubscribe anyone, so no URL is made up from `site.url`."""
-        email = self.config.email
-        mailbox = _mailbox(email.reply_to)[1] if email.reply_to else _sender(self.config)[1]
-        mailto = f"mailto:{mailbox}?subject={quote('unsubscribe ' + address)}"
-        template = email.unsubscribe_url
-        return mailto, template.replace("{email}", quote(address, safe="")) if template else ""
+        """(mailto, URL): where a reader's client sends an unsubscribe. The mailto goes to
+        `email.reply_to`, else `email.from` (digest/site/subscription.py, the rule the site's
+        unsubscribe page follows too). The URL is `email.unsubscribe_url` with the address
+        %-encoded, or "" when it is not set: a static site cannot unsubscribe anyone, so no
+        URL is made up from `site.url`."""
+        links = self.links
+        if not links.operator:  # neither reply_to nor from: the From address stands in
+            links = replace(links, operator=_sender(self.config)[1])
+        return links.unsubscribe_mailto(address), links.unsubscribe_link(address)
 
     def footer_link(self, address: str) -> str:
+        """The footer's 구독 해지 link for `address`: the service's URL when feeds.yaml names
+        one, else the mailto (the footer then says that sending it is the request)."""
         mailto, url = self.unsubscribe_links(address)
         return url or mailto
 

@@ -5,9 +5,11 @@ Plain data built once from the published issues; the templates only lay it out."
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import cache, lru_cache
 
 from digest.glossary import GlossaryTerm, load_glossary
 from digest.issue import Issue, IssueItem, Section
@@ -59,12 +61,31 @@ def ganada_key(word: str) -> tuple[int, str]:
 
 @dataclass
 class Keyword:
-    """A keyword page: the spelling shown, its slug, and the issues that list it, oldest
-    first; `href` is the percent-encoded link, `path` the folder on disk."""
+    """A keyword page: the name shown, its slug, and the issues that list it, oldest first;
+    `href` is the percent-encoded link, `path` the folder on disk. A keyword that names a
+    glossary term (`term`) is that term's page, named by its Korean name; `spellings` are
+    the names the issues used for it, in order of first use."""
 
     name: str
     slug: str
     issues: list[Issue] = field(default_factory=list)
+    term: GlossaryTerm | None = None
+    spellings: list[str] = field(default_factory=list)
+
+    @property
+    def subtitle(self) -> str:
+        """The glossary term's English name, shown under its Korean one ("" for a keyword
+        that names no term, or a term without a distinct Korean name)."""
+        term = self.term
+        if term and keyword_identity(term.term) != keyword_identity(self.name):
+            return term.term
+        return ""
+
+    @property
+    def other_names(self) -> list[str]:
+        """The spellings issues used that are neither the page's name nor its subtitle."""
+        shown = {keyword_identity(self.name), keyword_identity(self.subtitle)}
+        return [s for s in self.spellings if keyword_identity(s) not in shown]
 
     @property
     def href(self) -> str:
@@ -128,27 +149,76 @@ class SectionIndex:
 
 
 def keywords(shown: list[Issue]) -> dict[str, Keyword]:
-    """Keyword pages by slug; the spelling used most often names the page."""
+    """Keyword pages by slug, in 가나다 order. A keyword that names a glossary term under any
+    of its names (`keyword_term`: 강화학습, "Reinforcement learning", RL) is one page, named
+    by the term's Korean name; any other keyword is its own page, named by the spelling
+    used most often."""
     by_identity: dict[str, Keyword] = {}
     spellings: dict[str, Counter[str]] = defaultdict(Counter)
     for issue in shown:
         seen: set[str] = set()
         for name in issue.keywords:
-            identity = keyword_identity(name)
-            if not identity or identity in seen:
+            term = keyword_term(name)
+            page = _term_name(term) if term else name
+            identity = keyword_identity(page)
+            spelling = " ".join(name.split())
+            if not identity:
                 continue
+            keyword = by_identity.setdefault(identity, Keyword(page, slugify(page), term=term))
+            if spelling not in keyword.spellings:
+                keyword.spellings.append(spelling)
+            if identity in seen:
+                continue  # an issue that lists 강화학습 and RL is listed once
             seen.add(identity)
             spellings[identity][name.strip()] += 1
-            keyword = by_identity.setdefault(identity, Keyword(name, slugify(name)))
             keyword.issues.append(issue)
     for identity, keyword in by_identity.items():
-        keyword.name = min(spellings[identity].items(), key=lambda kv: (-kv[1], kv[0]))[0]
+        if keyword.term is None:
+            keyword.name = min(spellings[identity].items(), key=lambda kv: (-kv[1], kv[0]))[0]
     return {k.slug: k for k in sorted(by_identity.values(), key=lambda k: ganada_key(k.name))}
+
+
+def keyword_slug(name: str) -> str:
+    """The slug of the page keyword `name` is listed on: its glossary term's Korean name
+    when it names one (`keyword_term`), else its own (`slugify`)."""
+    term = keyword_term(name)
+    return slugify(_term_name(term) if term else name)
 
 
 def keyword_href(name: str) -> str:
     """The link to keyword `name`'s page, relative to the site root (percent-encoded)."""
-    return f"keywords/{url_path(slugify(name))}/"
+    return f"keywords/{url_path(keyword_slug(name))}/"
+
+
+def keyword_term(name: str) -> GlossaryTerm | None:
+    """The curated glossary term that keyword `name` names: its English term, Korean name or
+    an alias, ignoring case, width, spaces and hyphens ("강화 학습", "reinforcement-learning");
+    None for any other keyword. Sense rules do not apply: an editor's keyword names a topic."""
+    return _glossary_names().get(_loose(name))
+
+
+@lru_cache(maxsize=16384)
+def _loose(name: str) -> str:
+    """A name as keyword_term compares it: Korean spacing and hyphenation vary by writer."""
+    text = unicodedata.normalize("NFKC", name).casefold()
+    return re.sub(r"[\s\-‐‑–—_]+", "", text)
+
+
+@cache
+def _glossary_names() -> dict[str, GlossaryTerm]:
+    """Every name of every glossary term by `_loose`; the first entry to claim one keeps it
+    (the term base gives no name to two entries, and tests/test_site_keywords.py checks that
+    no two names become one here)."""
+    names: dict[str, GlossaryTerm] = {}
+    for term in load_glossary():
+        for name in (term.term, term.ko, *term.aliases):
+            if _loose(name):
+                names.setdefault(_loose(name), term)
+    return names
+
+
+def _term_name(term: GlossaryTerm) -> str:
+    return term.ko.strip() or term.term
 
 
 def glossary(shown: list[Issue]) -> list[GlossaryEntry]:

@@ -8,6 +8,7 @@
 | `keywords/index.html`, `keywords/<slug>/index.html` | the 키워드 of every issue |
 | `glossary/index.html` | every 토막상식 note and where it appeared |
 | `sections/index.html`, `sections/<id>/index.html` | each section's items across issues |
+| `unsubscribe/index.html` | how to stop the email and what happens then (`subscription.py`) |
 | `feed.xml`, `sitemap.xml`, `robots.txt`, `404.html` | feed of recent issues, every page |
 
 Links are relative (`root` is `../../` on an issue page) so the site works from `file://` and
@@ -30,7 +31,7 @@ from jinja2 import Environment
 import digest
 from digest.config import Config
 from digest.issue import Issue
-from digest.site import korean, search
+from digest.site import korean, search, subscription
 from digest.site import model as site_model
 from digest.site.cache import SourceIssue
 from digest.site.manifest import fingerprint, hash_bytes, hash_tree
@@ -39,7 +40,7 @@ from digest.text import shorten
 
 Context = Mapping[str, object] | Callable[[], Mapping[str, object]]
 # Bump when the page plan changes in a way templates cannot show (new context, new pages).
-PLAN_VERSION = 3
+PLAN_VERSION = 4
 FEED_ISSUES = 20
 DESCRIPTION_CHARS = 150
 
@@ -68,6 +69,7 @@ def plan(config: Config, shown: list[SourceIssue], env: Environment) -> SitePlan
     lazy renderer on `env`; nothing is rendered here. The table in the module docstring lists
     the pages; `sitemap.xml` is planned only with a `site.url`."""
     site_url = config.site.url.rstrip("/") + "/" if config.site.url else ""
+    links = subscription.subscription(config)  # the footer of every page links these
     settings = fingerprint(
         PLAN_VERSION,
         digest.__version__,
@@ -77,6 +79,7 @@ def plan(config: Config, shown: list[SourceIssue], env: Environment) -> SitePlan
         site_url,
         config.site.recent,
         [(s.id, s.title) for s in config.sections],
+        links,
     )
     issues = [s.issue for s in shown]
     digests = {s.issue.number: s.digest for s in shown}
@@ -92,6 +95,7 @@ def plan(config: Config, shown: list[SourceIssue], env: Environment) -> SitePlan
         "nav": nav,
         "issue_url": site_model.issue_url,
         "keyword_href": site_model.keyword_href,
+        "subscribe": links.subscribe,
         "item_anchor": site_model.item_anchor,
         "korean_date": site_model.korean_date,
         "initial": site_model.initial,
@@ -115,14 +119,19 @@ def plan(config: Config, shown: list[SourceIssue], env: Environment) -> SitePlan
         add(
             f"{site_model.issue_url(issue)}index.html",
             "issue.html.j2",
-            (brief[n], brief[n - 1] if before else None, brief[n + 1] if after else None),
+            (
+                brief[n],
+                brief[n - 1] if before else None,
+                brief[n + 1] if after else None,
+                _keyword_slugs(issue),  # a glossary edit can move a keyword to another page
+            ),
             {"issue": issue, "previous": before, "next": after},
         )
     recent = list(reversed(issues))[: config.site.recent]
     add(
         "index.html",
         "index.html.j2",
-        [b for b in brief[-config.site.recent :]],
+        ([b for b in brief[-config.site.recent :]], _keyword_slugs(*issues[-1:])),
         {"latest": issues[-1] if issues else None, "recent": recent},
     )
     add(
@@ -135,13 +144,18 @@ def plan(config: Config, shown: list[SourceIssue], env: Environment) -> SitePlan
         add(
             f"{keyword.path}index.html",
             "keyword.html.j2",
-            (keyword.name, [brief_of[i.number][:4] for i in keyword.issues]),
+            (
+                keyword.name,
+                keyword.subtitle,
+                keyword.other_names,
+                [brief_of[i.number][:4] for i in keyword.issues],
+            ),
             {"keyword": keyword},
         )
     add(
         "keywords/index.html",
         "keywords.html.j2",
-        [(k.name, k.slug, len(k.issues)) for k in keywords.values()],
+        [(k.name, k.subtitle, k.slug, len(k.issues)) for k in keywords.values()],
         {"keywords": list(keywords.values())},
     )
     add(
@@ -169,7 +183,7 @@ def plan(config: Config, shown: list[SourceIssue], env: Environment) -> SitePlan
     add(
         "feed.xml",
         "feed.xml.j2",
-        [digests[i.number] for i in feed],
+        ([digests[i.number] for i in feed], _keyword_slugs(*feed)),
         {
             "issues": feed,
             "published": published,
@@ -190,6 +204,7 @@ def plan(config: Config, shown: list[SourceIssue], env: Environment) -> SitePlan
     add("search/index.html", "search.html.j2", list(index_files), {"index_files": index_files})
     add("search.js", "search.js.j2", language, {"lang": search.language(nouns)})
     add("404.html", "404.html.j2", site_url, {"root": site_url})
+    add("unsubscribe/index.html", "unsubscribe.html.j2", links, {"links": links})
     sitemap = [p.path for p in pages if p.path != "404.html" and p.path.endswith(".html")]
     add("robots.txt", "robots.txt.j2", site_url, {})
     if site_url:
@@ -200,6 +215,11 @@ def plan(config: Config, shown: list[SourceIssue], env: Environment) -> SitePlan
             {"locations": [_location(site_url, p) for p in sitemap]},
         )
     return SitePlan(settings, pages)
+
+
+def _keyword_slugs(*issues: Issue) -> list[str]:
+    """Where the issues' keyword links point (a glossary term's page for any of its names)."""
+    return [site_model.keyword_slug(k) for issue in issues for k in issue.keywords]
 
 
 def _context(base: Mapping[str, object], context: Context) -> Mapping[str, object]:
