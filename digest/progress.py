@@ -41,6 +41,7 @@ class ProgressSummarizer:
         self._progress = progress
         self._inner: Summarizer | None = None
         self._done = 0
+        self._total = 0
 
     def _summarizer(self) -> Summarizer:
         if self._inner is None:
@@ -48,7 +49,12 @@ class ProgressSummarizer:
         return self._inner
 
     def _on_batch(self, done: int, total: int) -> None:
-        """Model backends report batches as they finish: the bar moves item by item."""
+        """Model backends report items as they are answered (`done` of `total`). A total that
+        grows is the backend asking again for briefs that failed validation: a "retry" bar of
+        its own, so the display neither sits at 100% nor stops its clock meanwhile."""
+        if total > self._total:
+            self._progress.stage("retry", total - self._total)
+            self._done, self._total = self._total, total
         if done > self._done:
             self._progress.advance(done - self._done)
             self._done = done
@@ -65,7 +71,7 @@ class ProgressSummarizer:
         if not items:
             return []
         self._progress.stage("summarize", len(items))
-        self._done = 0
+        self._done, self._total = 0, len(items)
         briefs = self._summarizer().summarize(items)
         self._on_batch(len(items), len(items))  # backends without batches report nothing
         return briefs

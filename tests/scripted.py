@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from digest.config import Config
 from digest.summarize import Progress, recent_terms, style
-from digest.summarize.generative import ModelSummarizer
+from digest.summarize.generative import Answered, ModelSummarizer
 from digest.summarize.prompt import Prompt
 
 ANSWERS: list[str] = []
@@ -33,11 +33,18 @@ class ScriptedGenerator:
     tuned = True  # asked with the short tuned prompt, as the embedded model with its adapter
     writes_notes = False
 
-    def generate(self, prompts: list[Prompt], *, retry: bool = False) -> list[str]:
+    def generate(
+        self, prompts: list[Prompt], *, retry: bool = False, on_answer: Answered | None = None
+    ) -> list[str]:
         PROMPTS.extend(prompts)
         if len(ANSWERS) < len(prompts):
             raise AssertionError(f"the scripted summarizer has {len(ANSWERS)} answers left")
-        return [ANSWERS.pop(0) for _ in prompts]
+        answers = []
+        for n in range(1, len(prompts) + 1):  # row by row, as a model's rows finish
+            answers.append(ANSWERS.pop(0))
+            if on_answer is not None:
+                on_answer(n)
+        return answers
 
 
 def make(config: Config, progress: Progress | None = None) -> ModelSummarizer:

@@ -23,7 +23,7 @@ from digest.issue import Issue, IssueItem, Section
 from digest.models import Brief, Item
 from digest.store import Store
 from digest.summarize import BACKENDS, make_summarizer, summarize_cached
-from digest.summarize.generative import ModelSummarizer
+from digest.summarize.generative import Answered, ModelSummarizer
 from digest.summarize.prompt import EXAMPLES, Prompt, build, parse, source_text, tuned_prompt
 from digest.summarize.validate import hangul_share, note_problems, problems, text_faults
 
@@ -70,7 +70,9 @@ class Scripted:
         self.calls: list[tuple[int, bool]] = []
         self.prompts: list[Prompt] = []
 
-    def generate(self, prompts: list[Prompt], *, retry: bool = False) -> list[str]:
+    def generate(
+        self, prompts: list[Prompt], *, retry: bool = False, on_answer: Answered | None = None
+    ) -> list[str]:
         self.calls.append((len(prompts), retry))
         self.prompts.extend(prompts)
         return [self.answers.pop(0) for _ in prompts]

@@ -6,6 +6,7 @@ the tokens a Korean brief uses. torch and transformers are imported inside the f
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -69,6 +70,8 @@ class StopWhenAnswered:
     prompt_len: int
     prompts: list[Prompt]
     completion: bool
+    on_answer: Callable[[int], None] | None = None  # told how many rows are answered so far
+    answered: int = 0
 
     def build(self) -> Any:
         import torch
@@ -85,9 +88,18 @@ class StopWhenAnswered:
                     cut(tail, p, outer.completion) != tail
                     for tail, p in zip(tails, outer.prompts, strict=True)
                 ]
+                outer.report(sum(done))
                 return torch.tensor(done, dtype=torch.bool, device=input_ids.device)
 
         return StopOnAnswer()
+
+    def report(self, answered: int) -> None:
+        """Tell `on_answer` when more rows are answered than before (a finished row stays
+        finished: generate() pads it from then on)."""
+        if answered > self.answered:
+            self.answered = answered
+            if self.on_answer is not None:
+                self.on_answer(answered)
 
 
 def cut(text: str, prompt: Prompt, completion: bool) -> str:

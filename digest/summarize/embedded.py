@@ -11,6 +11,9 @@ import logging
 import os
 import shutil
 import time
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -101,12 +104,22 @@ def import_stack() -> tuple[Any, Any]:
     return torch, transformers
 
 
+@contextmanager
+def library_warnings_off() -> Iterator[None]:
+    """Within the `with`, deprecation notices are not shown: transformers 5 warns about the
+    `past_key_values` argument of generate() (the prefix cache uses it) with a stack level
+    that names our module, so the module filters of `quiet_libraries` do not catch it, and
+    it would print through the progress bar and into the cron mail once per run."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        warnings.simplefilter("ignore", DeprecationWarning)
+        yield
+
+
 def quiet_libraries(transformers: Any) -> None:
     """Keep transformers' and peft's own output off the user's terminal: their tqdm bars
     ("Loading weights") and deprecation notices would print through our progress bar and the
     cron mail. Their errors still raise, and our messages name them."""
-    import warnings
-
     transformers.utils.logging.set_verbosity_error()
     transformers.utils.logging.disable_progress_bar()
     for module in ("transformers", "peft", "torch"):

@@ -13,6 +13,7 @@ ending off) stays, marked 검토 필요 with each fault named; one that is not a
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Protocol
 
@@ -24,6 +25,9 @@ from digest.summarize.prompt import Draft, Prompt, build, parse
 from digest.summarize.validate import Fault, note_problems, problems
 
 log = logging.getLogger(__name__)
+
+# Told how many prompts of one generate() call are answered so far.
+Answered = Callable[[int], None]
 
 
 class Generator(Protocol):
@@ -48,8 +52,13 @@ class Generator(Protocol):
         """Whether the model may propose a 토막상식 when no curated term fits."""
         ...
 
-    def generate(self, prompts: list[Prompt], *, retry: bool = False) -> list[str]:
-        """One answer per prompt, in order; `retry` asks for a different (sampled) answer."""
+    def generate(
+        self, prompts: list[Prompt], *, retry: bool = False, on_answer: Answered | None = None
+    ) -> list[str]:
+        """One answer per prompt, in order; `retry` asks for a different (sampled) answer.
+        `on_answer(n)`, when given, is told how many of `prompts` are answered so far as rows
+        finish, so a progress bar moves per item within a batch (optional for a backend:
+        the summarizer reports each batch's end anyway)."""
         ...
 
 
@@ -87,12 +96,13 @@ class ModelSummarizer:
             build(item, term, tuned=tuned, style=self.style, notes=notes)
             for item, term in zip(items, terms, strict=True)
         ]
-        drafts = self._ask(prompts, list(range(len(items))), retry=False)
+        drafts = self._ask(prompts, list(range(len(items))), retry=False, done=0)
         faults = {i: problems(drafts[i], items[i], self.style) for i in drafts}
         again = [i for i, found in faults.items() if found]
         if again:
             log.info("retrying %d of %d briefs that failed validation", len(again), len(items))
-            retried = self._ask(prompts, again, retry=True)
+            # Progress counts the retries on top of the first pass: (n + k, n + len(again)).
+            retried = self._ask(prompts, again, retry=True, done=len(items))
             for i in again:
                 second = problems(retried[i], items[i], self.style)
                 if _better(second, faults[i]):
@@ -104,20 +114,34 @@ class ModelSummarizer:
             for i in range(len(items))
         ]
 
-    def _ask(self, prompts: list[Prompt], which: list[int], retry: bool) -> dict[int, Draft]:
+    def _ask(
+        self, prompts: list[Prompt], which: list[int], retry: bool, done: int
+    ) -> dict[int, Draft]:
+        """Ask for `which` prompts, `batch_size` at a time; progress is reported as
+        (`done` + answered so far, `done` + len(which)), row by row when the backend says."""
         drafts: dict[int, Draft] = {}
         size = max(1, self.generator.batch_size)
+        total = done + len(which)
         for start in range(0, len(which), size):
             chunk = which[start : start + size]
             self.model_calls += len(chunk)
-            answers = self.generator.generate([prompts[i] for i in chunk], retry=retry)
+            answered = self._answered(done + start, total)
+            answers = self.generator.generate(
+                [prompts[i] for i in chunk], retry=retry, on_answer=answered
+            )
             if len(answers) != len(chunk):  # a backend bug, not bad model output
                 raise RuntimeError(f"{self.model_id}: {len(answers)} answers for {len(chunk)}")
             for i, text in zip(chunk, answers, strict=True):
                 drafts[i] = parse(text, self.generator.completion)
             if self.progress:
-                self.progress(start + len(chunk), len(which))
+                self.progress(done + start + len(chunk), total)
         return drafts
+
+    def _answered(self, before: int, total: int) -> Answered | None:
+        progress = self.progress
+        if progress is None:
+            return None
+        return lambda n: progress(before + n, total)
 
     def _brief(
         self,

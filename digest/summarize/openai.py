@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import json
 import logging
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 
 from digest.config import Config, Secrets
 from digest.errors import ConfigError, DigestError, FetchError, TransientFetchError
 from digest.http import HttpClient
 from digest.summarize import Progress, recent_terms, style
-from digest.summarize.generative import ModelSummarizer
+from digest.summarize.generative import Answered, ModelSummarizer
 from digest.summarize.prompt import Prompt
 
 log = logging.getLogger(__name__)
@@ -82,11 +82,17 @@ class OpenAIGenerator:
             serial_hosts=False,  # the server takes `concurrency` requests at once
         )
 
-    def generate(self, prompts: list[Prompt], *, retry: bool = False) -> list[str]:
+    def generate(
+        self, prompts: list[Prompt], *, retry: bool = False, on_answer: Answered | None = None
+    ) -> list[str]:
         if not prompts:
             return []
         with ThreadPoolExecutor(max_workers=min(self.concurrency, len(prompts))) as pool:
-            return list(pool.map(lambda p: self._answer(p, retry), prompts))
+            futures = [pool.submit(self._answer, p, retry) for p in prompts]
+            for answered, _ in enumerate(as_completed(futures), start=1):
+                if on_answer is not None:
+                    on_answer(answered)  # the bar moves per answer, not per batch
+            return [f.result() for f in futures]
 
     def _answer(self, prompt: Prompt, retry: bool) -> str:
         body = {

@@ -36,8 +36,9 @@ from digest.summarize.embedded import (
     ModelLoadError,
     embedded_folder,
     import_stack,
+    library_warnings_off,
 )
-from digest.summarize.generative import ModelSummarizer
+from digest.summarize.generative import Answered, ModelSummarizer
 from digest.summarize.grounding import GroundedText
 from digest.summarize.prompt import FEW_SHOT, Prompt
 
@@ -111,8 +112,10 @@ class LazyTransformersGenerator:
         # from the curated glossary; a bigger local model may propose one.
         return self._config.summarizer.model.strip() not in ("", EMBEDDED)
 
-    def generate(self, prompts: list[Prompt], *, retry: bool = False) -> list[str]:
-        return self.loaded.generate(prompts, retry=retry)
+    def generate(
+        self, prompts: list[Prompt], *, retry: bool = False, on_answer: Answered | None = None
+    ) -> list[str]:
+        return self.loaded.generate(prompts, retry=retry, on_answer=on_answer)
 
 
 class TransformersGenerator:
@@ -204,7 +207,9 @@ class TransformersGenerator:
         )
         return text
 
-    def generate(self, prompts: list[Prompt], *, retry: bool = False) -> list[str]:
+    def generate(
+        self, prompts: list[Prompt], *, retry: bool = False, on_answer: Answered | None = None
+    ) -> list[str]:
         if not prompts:
             return []
         torch = self.torch
@@ -214,7 +219,7 @@ class TransformersGenerator:
         if retry:
             torch.manual_seed(RETRY_SEED)
             options = dict(RETRY_SAMPLING)
-        criteria = StopWhenAnswered(self.tokenizer, prompt_len, prompts, self.completion)
+        criteria = StopWhenAnswered(self.tokenizer, prompt_len, prompts, self.completion, on_answer)
         if self.grounded:
             # A row asked for a 토막상식 (a capable model) may explain a term in words the
             # source lacks; its 요약 and 의의 are still validated.
@@ -223,7 +228,7 @@ class TransformersGenerator:
                 GroundedLogits(self.piece_texts(), prompt_len, grounds).build()
             ]
         started = time.monotonic()
-        with torch.inference_mode():
+        with torch.inference_mode(), library_warnings_off():
             out = self.model.generate(
                 **batch,
                 max_new_tokens=self.max_new_tokens,
