@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from pydantic import (
@@ -88,13 +89,13 @@ class SourceConfig(_Strict):
 
 class SectionConfig(_Strict):
     """One section of the issue, in the newsletter's order: `id` (the `<!-- section: id -->`
-    mark in issue files), `title` (its `##` heading), `max_items` (the cap on items selection
-    puts in it, 0-100; the rest are the editor's reserves) and its sources (at least one)."""
+    mark in issue files), `title` (its `##` heading), `max_items` (selection's cap, 0-100; the
+    rest are reserves) and `sources` (`[]`: only `digest review add --section ID` fills it)."""
 
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
     title: str
     max_items: int = Field(default=5, ge=0, le=100)
-    sources: list[SourceConfig] = Field(min_length=1)
+    sources: list[SourceConfig] = Field(default_factory=list)
 
 
 class SummarizerConfig(_Strict):
@@ -279,8 +280,6 @@ class Config(_Strict):
     @field_validator("timezone")
     @classmethod
     def _known_timezone(cls, value: str) -> str:
-        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
@@ -298,6 +297,8 @@ class Config(_Strict):
                 if ident in seen:
                     raise ValueError(f"{ident!r} appears twice; ids must be unique")
                 seen.add(ident)
+        if not any(section.sources for section in sections):
+            raise ValueError("no section has a source — give at least one section a sources: list")
         return sections
 
     def path(self, value: str) -> Path:
@@ -356,8 +357,7 @@ ENV_OVERRIDES: dict[str, tuple[str, ...]] = {
 
 
 # the environment -----------------------------------------------------------------------------
-# This module is the only reader of the process environment: settings that override feeds.yaml
-# (ENV_OVERRIDES, DIGEST_CONFIG) and what must never sit in a file (Secrets).
+# Only this module reads it: overrides of feeds.yaml (ENV_OVERRIDES, DIGEST_CONFIG) and Secrets.
 @dataclass(frozen=True)
 class Secrets:
     """What comes from the environment only, never from feeds.yaml: SMTP (DIGEST_SMTP_HOST,

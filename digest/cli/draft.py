@@ -105,6 +105,10 @@ def render_explanation(config: Config, selection: Selection, day: date) -> str:
     lines = [f"selection for {day.isoformat()}"]
     for section in config.sections:
         chosen = selection.chosen.get(section.id, [])
+        if not section.sources:  # the reference's 트위터: only the editor fills it
+            add = f"`digest review add URL --section {section.id}`"
+            lines.append(f"\n{section.title} [{section.id}] — no sources: {add} fills it")
+            continue
         lines.append(f"\n{section.title} [{section.id}] — {len(chosen)} of max {section.max_items}")
         lines.extend(_candidate_lines(c) for c in chosen)
     if selection.reserves:
