@@ -7,6 +7,7 @@ nothing. An empty file aborts, as it does for `git commit`.
 
 from __future__ import annotations
 
+import re
 import tempfile
 from collections import Counter
 from collections.abc import Callable
@@ -21,6 +22,7 @@ from digest.config import Config
 from digest.desk import (
     Ref,
     ReviewError,
+    buffer,
     find_editable,
     find_published,
     numbered,
@@ -54,12 +56,21 @@ class NoEditor(DigestError):
     exit_code = EXIT_USAGE
 
 
-def edit_until_valid(text: str, validate: Callable[[str], T], name: str, open_editor: Launch) -> T:
+def edit_until_valid(
+    text: str,
+    validate: Callable[[str], T],
+    name: str,
+    open_editor: Launch,
+    rejected: Path | None = None,
+) -> T:
     """Open `text` in the editor until `validate` accepts it; returns what it returns.
 
     `validate` raises IssueFileError (or any DigestError) with a message naming the problem;
     that message is put on top of the file, in comment lines that are removed again before
-    the next validation. An empty file raises EditAborted.
+    the next validation. An empty file raises EditAborted. After MAX_ROUNDS broken saves it
+    raises EditStillBroken; the editor's last text (with the problem on top) is first written
+    to `rejected`, or beside it as `NAME-2.md`, … when that file exists, and the message names
+    it, so nothing typed is lost.
     """
     with tempfile.TemporaryDirectory(prefix="digest-edit-") as folder:
         path = Path(folder) / name
@@ -75,9 +86,24 @@ def edit_until_valid(text: str, validate: Callable[[str], T], name: str, open_ed
                 return validate(current)
             except DigestError as exc:  # IssueFileError and the caller's checks
                 problem = str(exc)
-        raise EditStillBroken(
+        message = (
             f"the edit is still broken after {MAX_ROUNDS} rounds ({problem}); nothing was changed"
         )
+        if rejected is not None:
+            kept = free_name(rejected)
+            atomic_write(kept, _with_problem(current, problem))
+            message += f" — your text is kept in {kept}: fix it there and copy it back in"
+        raise EditStillBroken(message)
+
+
+def free_name(path: Path) -> Path:
+    """`path`, or `NAME-2.md`, `NAME-3.md`, … beside it: the first that does not exist yet."""
+    stem, suffix = path.name.removesuffix(".md"), ".md" if path.name.endswith(".md") else ""
+    candidate, n = path, 1
+    while candidate.exists() or candidate.is_symlink():
+        n += 1
+        candidate = path.with_name(f"{stem}-{n}{suffix}")
+    return candidate
 
 
 def _with_problem(text: str, problem: str) -> str:
@@ -118,12 +144,14 @@ def edit(
     published: int | None = None,
 ) -> Edited:
     """Edit the whole issue, or item N, with `open_editor` (the CLI's launcher of $EDITOR; a
-    test's script); validated before anything is written.
+    test's script); validated before anything is written. Item N opens as desk.buffer makes
+    it: empty lines for the fields it lacks and its source text, none of which is saved.
 
     A published issue (`published=NUMBER`) keeps its number, date and status; the change is
     recorded in its `corrections:` so readers and the archive can tell. Raises EditAborted for
-    an emptied file, EditStillBroken after MAX_ROUNDS broken saves, ReviewError for an unknown
-    item; the issue file is then unchanged."""
+    an emptied file, EditStillBroken after MAX_ROUNDS broken saves (the editor's text kept
+    beside the issue as `NNNN.REF.rejected.md` or `NNNN.rejected.md`), ReviewError for an
+    unknown item; the issue file is then unchanged."""
     target = (
         find_published(config, published) if published is not None else find_editable(config, day)
     )
@@ -138,6 +166,7 @@ def edit(
             lambda text: _valid_issue(target, text, others),
             path.name,
             open_editor,
+            path.with_name(f"{path.stem}.rejected.md"),
         )
         if path.read_text(encoding="utf-8") != original_text:
             _keep_aside(path, edited)
@@ -148,11 +177,14 @@ def edit(
                 _reviewed(changed, old)
     else:
         ref = resolve_live(target, n, config)
+        # The stable reference names the file when it is one (g3); else the list's number.
+        label = ref.item.ref if re.fullmatch(r"[a-z]+[0-9]+", ref.item.ref) else f"item{ref.n}"
         item = edit_until_valid(
-            issues.item_markdown(ref.item),
-            lambda text: _valid_item(target, ref, text),
+            buffer.item_buffer(ref.item, buffer.source_of(config, ref.item)),
+            lambda text: _valid_item(target, ref, buffer.strip(text)),
             f"{path.stem}-item-{ref.label}.md",
             open_editor,
+            path.with_name(f"{path.stem}.{label}.rejected.md"),
         )
         _reviewed(item, ref.item)  # the editor has had it open: it is reviewed now
         # Into the file as it is now: a re-draft may have appended items while the editor was

@@ -55,7 +55,8 @@ http(s), a section that does not exist) exits 2 and changes nothing.
 Commands:
   list [--reserves] [--json]   items per section with flags; reserves as R1, R2…
   show N [--json]              the item and its brief as it will read
-  edit [N]                     $EDITOR (then $VISUAL) on item N or the whole draft
+  edit [N]                     $EDITOR (then $VISUAL) on item N (with its source text)
+                               or the whole draft
   drop N | keep N|RN           take an item out / bring back a dropped item or a reserve
   move N --to M [--section ID] reorder, within or across sections
   note N "TEXT"                the editor's own comment (한마디)
@@ -297,10 +298,17 @@ def _reads_as(item: IssueItem) -> list[str]:
     help="""Edit ITEM (its reference or number), or the whole draft, in your editor ($EDITOR,
 then $VISUAL, then sensible-editor, nano or vi).
 
+An item opens with what you need to write its brief: the source text it was summarized from
+(arXiv abstract, post opening, page description) and a key sentence from it as
+`<!-- digest: … -->` lines, and an empty line for each field it lacks (`- **[의의]** `), named
+on top. Those help lines and the field lines you leave empty are not saved.
+
 The file is checked when you save and quit: if it is broken, it opens again with the error on
-top. Empty the file to abort. Nothing is written until the edit is valid. With --published NUM
-a published issue is corrected: its number, date and status stay, the correction is recorded
-in its corrections: list, and the site is rebuilt.
+top. Empty the file to abort. Nothing is written until the edit is valid; after 10 broken
+rounds it gives up (exit 2) and keeps your text beside the issue, e.g.
+issues/0001.g3.rejected.md, named in the message. With --published NUM a published issue is
+corrected: its number, date and status stay, the correction is recorded in its corrections:
+list, and the site is rebuilt.
 
 \b
 Example:
