@@ -106,7 +106,7 @@ def test_draft_without_auto_publish_stays_off_the_site(run_cli, newsroom: Newsro
     assert not (newsroom.path / "site" / "issues" / "0001").exists()
     cfg = ("--config", str(newsroom.config))
     assert run_cli(*cfg, "publish").code == 1  # not approved yet: says what to do
-    assert run_cli(*cfg, "review", "approve").code == 0
+    assert run_cli(*cfg, "review", "approve", "--yes").code == 0
     published = run_cli(*cfg, "publish")
     assert published.code == 0, published.err
     assert issues.load(newsroom.issue(1)).status == "published"

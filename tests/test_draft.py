@@ -83,7 +83,7 @@ def test_a_redraft_keeps_every_edit_and_appends_new_items(run_cli, newsroom: New
     assert after.keywords == ["AutoML"] and [d.id for d in after.dropped] == [dropped.id]
     assert dropped.id not in after.item_ids
     # Approving clears the 새 항목 flags: the editor has seen them.
-    assert digest(run_cli, newsroom, "review", "approve").code == 0
+    assert digest(run_cli, newsroom, "review", "approve", "--yes").code == 0
     assert not any(item.new for item in issues.load(path).items)
 
 

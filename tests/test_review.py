@@ -112,7 +112,7 @@ def test_not_reviewed_yet_is_its_own_flag_until_shown_edited_or_approved(desk) -
     rows = listed(desk)["items"]
     assert "미검토" not in rows[0]["flags"] and "미검토" in rows[1]["flags"]
     assert "[미검토]" in desk("review").out
-    assert desk("review", "approve").code == 0
+    assert desk("review", "approve", "--yes").code == 0
     assert not any(row["unreviewed"] for row in listed(desk)["items"])
 
 
@@ -348,7 +348,7 @@ def test_a_full_session_from_draft_to_published_page(desk, tmp_path: Path, monke
         ("review", "move", "g3", "--to", "1"),
         ("review", "add", room.server.url_for("/tweet"), "--section", "reddit"),  # type: ignore[attr-defined]
         ("review", "keywords", "add", "AutoML"),
-        ("review", "approve"),
+        ("review", "approve", "--yes"),
         ("publish", "--no-send"),
     ]
     for step in steps:

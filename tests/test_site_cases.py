@@ -141,7 +141,7 @@ def test_markdown_in_feed_and_page_text_stays_text(
     assert run_cli("daily", "--no-send").code in (0, 3)  # type: ignore[attr-defined]
     added = run_cli("review", "add", httpserver.url_for("/page.html"), "--section", "blogs")  # type: ignore[attr-defined]
     assert added.code == 0, added.err  # type: ignore[attr-defined]
-    assert run_cli("review", "approve").code == 0  # type: ignore[attr-defined]
+    assert run_cli("review", "approve", "--yes").code == 0  # type: ignore[attr-defined]
     assert run_cli("publish", "--no-send").code == 0  # type: ignore[attr-defined]
     page = (work / "site/issues/0001/index.html").read_text(encoding="utf-8")
     feed = (work / "site/feed.xml").read_text(encoding="utf-8")

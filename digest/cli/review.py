@@ -64,7 +64,7 @@ Commands:
   accept N                     vouch for item N's model-written 토막상식
   add URL [--section ID] [--title T] [--note TEXT]
   keywords [add|remove WORD]   the issue's 키워드, with suggestions
-  approve                      mark the draft ready for `digest publish`
+  approve [--yes]              mark the draft ready; asks first if items are flagged
 
 \b
 Example:

@@ -3,6 +3,8 @@ approve. Registered on the `digest review` group by cli/review.py."""
 
 from __future__ import annotations
 
+import sys
+
 import click
 
 from digest import desk
@@ -160,9 +162,11 @@ def accept(ctx: click.Context, item_ref: str, day: str | None) -> None:
 
 @click.command(
     context_settings=CONTEXT,
-    help="""Add a hand-picked item: a tweet, a blog post the feeds missed. Its title and
-description come from the page when it can be read; --title overrides. The section is
-guessed from the site (else the first one) unless --section is given.
+    help="""Add a hand-picked item: a tweet, a blog post the feeds missed. The page is read
+(10 s at most) for its title (og:title, else <title>) and description, which is summarized;
+--title overrides it. The title is never the URL: a page with no title, or one that cannot be
+read, is refused unless you give --title (the item is then flagged 검토 필요). The section
+is guessed from the site (else the first one) unless --section is given.
 
 \b
 Example:
@@ -226,20 +230,41 @@ def keywords(
 
 @click.command(
     context_settings=CONTEXT,
-    help="""Mark the draft ready; `digest publish` then freezes it.
+    help="""Mark the draft ready; `digest publish` then freezes it. Approving is your word on
+every brief: the items lose 미검토 and 새 항목.
+
+When items still want a look, it says which and asks first, e.g. "2 items 검토 필요 (g1, re1),
+3 not reviewed yet (미검토: …), 1 without a brief (re1), 1 with an English 요약 (aw2) — approve
+anyway? [y/N]" (no is the default). --yes approves without asking (for scripts); without a
+terminal to ask on and without --yes it refuses (exit 2). Saying no changes nothing (exit 1).
 
 \b
 Example:
   digest review approve
   digest review --date 2026-11-23 approve
+  digest review approve --yes && digest publish    # in a script
 """,
 )
+@click.option("--yes", "-y", "yes", is_flag=True, help="Approve without asking, flags or not.")
 @day_option
 @click.pass_context
-def approve(ctx: click.Context, day: str | None = None) -> None:
+def approve(ctx: click.Context, yes: bool = False, day: str | None = None) -> None:
     """`digest review approve`: mark the draft ready for `digest publish` (see the help text)."""
     app = app_of(ctx)
-    issue = desk.approve(app.config, day_of(ctx, day))
+
+    def confirm(concerns: desk.Concerns) -> bool:
+        summary = concerns.summary()
+        if yes:
+            app.say(f"approving anyway: {summary}")
+            return True
+        if not sys.stdin.isatty():
+            raise desk.ReviewError(
+                f"not approved: {summary} — run it at a terminal to be asked, or approve "
+                "anyway with `digest review approve --yes`"
+            )
+        return click.confirm(f"{summary} — approve anyway?", default=False, err=True)
+
+    issue = desk.approve(app.config, day_of(ctx, day), confirm=confirm)
     app.say(f"{desk.expected_title(app.config, issue)}: approved — run `digest publish`")
 
 

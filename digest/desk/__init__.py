@@ -4,9 +4,11 @@
 | --- | --- |
 | `refs.py` | finding the issue a command works on; addressing its items (`Ref`, `resolve`) |
 | `verbs.py` | approve, drop, keep, move, note, regen, add, keywords, accept, mark_seen |
+| `concerns.py` | what still wants a human before `approve` (검토 필요, 미검토, no brief, English) |
 | `listing.py` | flags per item, and the draft as `review list` shows it |
 """
 
+from digest.desk.concerns import Concerns, concerns
 from digest.desk.flags import is_edited, item_flags
 from digest.desk.listing import Listing, listing
 from digest.desk.refs import (
@@ -24,6 +26,7 @@ from digest.desk.refs import (
 )
 from digest.desk.verbs import (
     Keywords,
+    NotApproved,
     Regenerated,
     accept_note,
     add,
@@ -41,14 +44,17 @@ from digest.desk.verbs import (
 
 __all__ = [
     "EDITOR_SOURCE",
+    "Concerns",
     "Keywords",
     "Listing",
+    "NotApproved",
     "Ref",
     "Regenerated",
     "ReviewError",
     "accept_note",
     "add",
     "approve",
+    "concerns",
     "drop",
     "expected_title",
     "find_draft",

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from urllib.parse import urlsplit
@@ -13,6 +14,7 @@ from urllib.parse import urlsplit
 from digest import clock
 from digest import issue as issues
 from digest.config import Config
+from digest.desk.concerns import Concerns, concerns
 from digest.desk.flags import brief_edited
 from digest.desk.refs import (
     EDITOR_SOURCE,
@@ -24,10 +26,11 @@ from digest.desk.refs import (
     resolve_live,
 )
 from digest.draft import fill_brief, select_for
-from digest.fetch.normalize import canonical_id, canonical_url
+from digest.errors import DigestError
+from digest.fetch.normalize import TITLE_CHARS, canonical_id, canonical_url, http_url, plain_text
 from digest.fetch.page import read_page
 from digest.glossary import find_term
-from digest.http import HttpClient
+from digest.http import HttpClient, redact_url
 from digest.issue import Issue, IssueItem, Section
 from digest.models import Brief, Item
 from digest.select import Candidate
@@ -35,16 +38,31 @@ from digest.store import Store
 from digest.summarize import Summarizer, cache_version, make_summarizer, summarize_cached
 
 
+class NotApproved(DigestError):
+    """The editor declined to approve a draft with flagged items: nothing was written (exit 1)."""
+
+
 # the operations --------------------------------------------------------------------------------
-def approve(config: Config, day: date | None = None) -> Issue:
+def approve(
+    config: Config, day: date | None = None, *, confirm: Callable[[Concerns], bool] | None = None
+) -> Issue:
     """Mark the draft of `day` (default: the newest) approved, the editor's word on every
-    brief: its items lose 새 항목 and 미검토. Writes the file and returns the issue. Raises
-    NothingNew when there is no draft, ReviewError when it is published or has no items."""
+    brief: its items lose 새 항목 and 미검토. When the draft has items that still want a human
+    (`concerns`) and `confirm` is given, it is asked with them first and approving goes on only
+    when it returns True. Writes the file and returns the issue. Raises NothingNew when there
+    is no draft, ReviewError when it is published or has no items, NotApproved when `confirm`
+    says no (nothing written)."""
     draft = find_editable(config, day)
     if not draft.items:
         raise ReviewError(
             f"the draft for {draft.date} has no items — `digest review keep` one or "
             "`digest review add URL` before approving"
+        )
+    worries = concerns(draft)
+    if worries and confirm is not None and not confirm(worries):
+        raise NotApproved(
+            f"the draft for {draft.date} is not approved; nothing changed — `digest review "
+            "list` shows the flagged items"
         )
     draft.status = "approved"
     for item in draft.items:
@@ -321,9 +339,20 @@ def add(
     note_text: str | None = None,
     http: HttpClient | None = None,
 ) -> tuple[IssueItem, str]:
-    """A hand-picked item; returns it and a warning ("" when the page was read)."""
-    if urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).netloc:
+    """A hand-picked item at the end of a section: `section_id`, else the section on the
+    same site, else the first. Its title is `title` (plain text, one line, within TITLE_CHARS),
+    else the page's og:title or <title>; a bare URL is never a title. Returns the item and a
+    warning ("" when the page was read). Raises ReviewError, writing nothing, for a URL that is
+    not http(s), an unknown section, a URL some issue already has, or no title to be had."""
+    clean = canonical_url(url)
+    if urlsplit(url).scheme not in ("http", "https") or not clean:
         raise ReviewError(f"{url!r} is not an http(s) URL — give the page's https://… address")
+    given = plain_text(title or "", TITLE_CHARS)
+    if title is not None and (not given or http_url(given)):
+        raise ReviewError(
+            f"--title {title!r} is not a title — give the headline in words, "
+            '--title "What the post is called"'
+        )
     if section_id is not None:
         _check_section(config, section_id)
     draft = find_editable(config, day)
@@ -335,12 +364,18 @@ def add(
                 f"{url} is already in {where} — `digest review list` shows it "
                 "(a dropped one comes back with `digest review keep N`)"
             )
-    page, warning = read_page(url, http)
+    page, warning = read_page(clean, http)
+    page_title = "" if http_url(page.title) else page.title  # a page titled with its URL
+    if not (given or page_title):
+        why = warning or f"{redact_url(clean)} has no og:title or <title>"
+        raise ReviewError(f'{why} — give the item\'s title: --title "What the post is called"')
+    if warning:
+        warning += f" — added with your --title, flagged {issues.NEEDS_REVIEW}"
     section = section_id or _guess_section(config, url)
     item = Item(
         id=ident,
-        title=" ".join((title or page.title or url).split()),
-        url=canonical_url(url),
+        title=given or page_title,
+        url=clean,
         source_id=EDITOR_SOURCE,
         section_id=section,
         summary=page.description,
@@ -352,7 +387,7 @@ def add(
         brief = _summarize(config, store, item) if item.summary else Brief()
     entry = IssueItem.from_brief(item, brief)
     entry.needs_review = entry.needs_review or not item.summary
-    entry.note = " ".join((note_text or "").split())
+    entry.note = plain_text(note_text or "")
     draft = _fresh(config, draft, ident)
     _section_for(config, draft, section).items.append(entry)
     save(config, draft)

@@ -83,7 +83,8 @@ def parse_page(html: str) -> Page:
 def read_page(url: str, http: HttpClient | None = None) -> tuple[Page, str]:
     """The page's title and description, or an empty Page and why it could not be read (an
     unreachable, slow or oversized page, or one that is not HTML, is no error: the editor's
-    item is added anyway). The reason names the url with its secrets redacted."""
+    item is added anyway when they give its title). The reason names the url with its secrets
+    redacted."""
     client = http or HttpClient(
         timeout=PAGE_TIMEOUT_S, total_timeout=PAGE_TIMEOUT_S, retries=0, max_bytes=MAX_PAGE_BYTES
     )
@@ -91,10 +92,10 @@ def read_page(url: str, http: HttpClient | None = None) -> tuple[Page, str]:
     try:
         response = client.get(url)
     except FetchError as exc:
-        return Page(), f"could not read {shown} ({exc}); added with the title you gave or the URL"
+        return Page(), f"could not read {shown} ({exc})"
     kind = plain_text(response.headers.get("content-type", ""), 100)
     if kind and "html" not in kind:
-        return Page(), f"{shown} is {kind.split(';')[0]}, not a web page; no description read"
+        return Page(), f"{shown} is {kind.split(';')[0]}, not a web page"
     charset = re.search(r"charset=([\w-]+)", kind)
     try:
         text = response.body.decode(charset.group(1) if charset else "utf-8", errors="replace")
