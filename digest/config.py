@@ -99,12 +99,10 @@ class SectionConfig(_Strict):
 
 
 class SummarizerConfig(_Strict):
-    """How briefs are written (`summarizer:`): the `backend` (a key of `registry.BACKENDS`:
-    extractive, transformers, openai), then settings each backend reads (model, style,
-    adapter, device and decoding for transformers; server, key variable and retries for
-    openai), each explained where it is declared. The model (with its adapter), `prompt_version`
-    and the style in force make the brief cache key, so changing one writes new briefs.
-    docs/summarizer.md describes every key."""
+    """How briefs are written (`summarizer:`): the `backend` (a key of `registry.BACKENDS`),
+    then the settings each backend reads, explained where declared. The model (with its
+    adapter), `prompt_version` and the style in force make the brief cache key, so changing one
+    writes new briefs. docs/summarizer.md describes every key."""
 
     backend: str = "extractive"  # a key of summarize.BACKENDS: extractive, transformers, openai
 
@@ -137,18 +135,20 @@ class SummarizerConfig(_Strict):
     # every decoding step, and the model can no longer drift into other scripts.
     korean_vocab: bool = True
     # transformers: grounded decoding. While the model writes, an English word or a number can
-    # only be one the title or source has (a plural ending may differ): a copied term instead of
-    # an invented one. Validation still checks every brief; this stops most faults before it.
+    # only be one the title or source has: a copied term, not an invented one.
     grounded: bool = True
     # Items generated together: on a CPU a batch of 8 gives ~3x the tokens per second of one.
     batch_size: int = Field(default=8, ge=1, le=128)
-    # openai: any OpenAI-compatible chat-completions server; the key is read from the
-    # environment variable named here, never from this file.
+    # openai: an OpenAI-compatible server; the key is read from the environment variable named
+    # here, never from this file. api: chat, completion (our prompt format), or auto: completion
+    # when `adapter` names the adapter merged into the served model, else chat.
     base_url: str = "http://127.0.0.1:8000/v1"
     api_key_env: str = "DIGEST_OPENAI_API_KEY"
+    api: Literal["auto", "chat", "completion"] = "auto"
     concurrency: int = Field(default=4, ge=1, le=64)
     timeout_seconds: float = Field(default=120.0, gt=0, le=3600)
     retries: int = Field(default=3, ge=0, le=10)
+    price_per_1k_tokens: float = Field(default=0.0, ge=0)  # the run record's cost; 0: none
 
 
 class SelectConfig(_Strict):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from digest.config import Config
 from digest.summarize import Progress, recent_terms, style
-from digest.summarize.generative import Answered, ModelSummarizer
+from digest.summarize.generative import Answered, Metered, ModelSummarizer
 from digest.summarize.prompt import Prompt
 
 ANSWERS: list[str] = []
@@ -34,7 +34,12 @@ class ScriptedGenerator:
     writes_notes = False
 
     def generate(
-        self, prompts: list[Prompt], *, retry: bool = False, on_answer: Answered | None = None
+        self,
+        prompts: list[Prompt],
+        *,
+        retry: bool = False,
+        on_answer: Answered | None = None,
+        on_usage: Metered | None = None,  # a script costs nothing: no usage to report
     ) -> list[str]:
         PROMPTS.extend(prompts)
         if len(ANSWERS) < len(prompts):

@@ -1,5 +1,6 @@
-"""The `openai` backend against a real local HTTP server speaking chat-completions: good JSON
-answers, 429 with Retry-After, 5xx, malformed bodies, auth errors and concurrency."""
+"""The `openai` backend against a real local HTTP server speaking the OpenAI API (chat and
+legacy completions): good JSON answers, 429 with Retry-After, 5xx, malformed bodies, auth
+errors, concurrency, a refused JSON schema, token usage."""
 
 from __future__ import annotations
 
@@ -15,9 +16,11 @@ import pytest
 
 from digest.config import Config
 from digest.models import Item
-from digest.summarize import make_summarizer
+from digest.summarize import make_summarizer, style
 from digest.summarize.generative import ModelSummarizer
 from digest.summarize.openai import OpenAIGenerator, SummarizerServerError
+from digest.summarize.prompt import tuned_prompt
+from digest.summarize.usage import metered
 
 ANSWER = {
     "summary": "희소 전문가 혼합 모델은 전문가 수를 늘리면 같은 계산으로 품질이 좋아지다가 멈춤.",
@@ -31,14 +34,19 @@ def completion(content: str) -> dict[str, Any]:
 
 
 GOOD = (200, {}, json.dumps(completion(json.dumps(ANSWER, ensure_ascii=False))).encode())
+LINES = f" {ANSWER['summary']}\n- [의의] {ANSWER['significance']}\n"
+USAGE = {"prompt_tokens": 120, "completion_tokens": 40, "total_tokens": 160}
+TEXT = (200, {}, json.dumps({"choices": [{"index": 0, "text": LINES}], "usage": USAGE}).encode())
 
 
 class ChatServer:
-    """Answers POST /v1/chat/completions from a script of (status, headers, body)."""
+    """Answers POST /v1/chat/completions and /v1/completions from a script of (status,
+    headers, body); unscripted, a good answer in the endpoint's shape."""
 
     def __init__(self) -> None:
         self.script: list[tuple[int, dict[str, str], bytes]] = []
         self.requests: list[dict[str, Any]] = []
+        self.paths: list[str] = []
         self.headers: list[dict[str, str]] = []
         self.in_flight = 0
         self.max_in_flight = 0
@@ -52,12 +60,14 @@ class ChatServer:
                 body = json.loads(self.rfile.read(length))
                 with server.lock:
                     server.requests.append(body)
+                    server.paths.append(self.path)
                     server.headers.append(dict(self.headers))
                     server.in_flight += 1
                     server.max_in_flight = max(server.max_in_flight, server.in_flight)
-                    status, headers, payload = server.script.pop(0) if server.script else GOOD
+                    default = TEXT if self.path == "/v1/completions" else GOOD
+                    status, headers, payload = server.script.pop(0) if server.script else default
                 time.sleep(server.delay)
-                if self.path != "/v1/chat/completions":
+                if self.path not in ("/v1/chat/completions", "/v1/completions"):
                     status, headers, payload = 404, {}, b'{"error": "not found"}'
                 self.send_response(status)
                 for key, value in headers.items():
@@ -124,8 +134,11 @@ def test_briefs_from_json_answers_with_the_key_from_the_environment(
     assert [b.summary for b in briefs] == [ANSWER["summary"]] * 2
     assert all(b.model == "openai:test-model" and not b.needs_review for b in briefs)
     request = server.requests[0]
+    assert server.paths[0] == "/v1/chat/completions"
     assert request["model"] == "test-model" and request["temperature"] == 0.0
-    assert request["response_format"] == {"type": "json_object"}
+    schema = request["response_format"]["json_schema"]["schema"]
+    assert request["response_format"]["type"] == "json_schema"
+    assert set(schema["required"]) >= {"summary", "significance"}
     assert request["messages"][0]["role"] == "system"
     assert server.headers[0]["Authorization"] == "Bearer sk-test"
 
@@ -188,3 +201,65 @@ def test_concurrency_is_bounded(server: ChatServer, tmp_path: Path) -> None:
     assert server.max_in_flight == 2
     assert seen[-1] == (6, 6)  # progress reaches the draft stage's bar
     assert len(server.requests) == 6
+
+
+def test_completion_api_sends_the_completion_prompt_with_its_stop_strings(
+    server: ChatServer, tmp_path: Path
+) -> None:
+    summarizer = make_summarizer(config(tmp_path, server.url, api="completion"))
+    assert summarizer.model_id == "openai:test-model+completion"  # another prompt, another key
+    with metered() as meter:
+        briefs = summarizer.summarize(items(2))
+    assert [b.summary for b in briefs] == [ANSWER["summary"]] * 2 and not briefs[0].needs_review
+    assert server.paths == ["/v1/completions"] * 2
+    request = server.requests[0]
+    assert request["prompt"].endswith("- [요약]") and "제목: Sparse experts" in request["prompt"]
+    assert "\n\n" in request["stop"] and len(request["stop"]) <= 4
+    assert "messages" not in request and "response_format" not in request
+    assert meter.items["i0"].prompt_tokens == 120 and meter.items["i1"].completion_tokens == 40
+    assert meter.to_json(price_per_1k_tokens=0.5)["cost"] == 0.16  # 320 tokens
+
+
+def test_a_served_adapter_means_the_tuned_prompt_on_the_completion_endpoint(
+    server: ChatServer, tmp_path: Path
+) -> None:
+    cfg = config(tmp_path, server.url, adapter="builtin")
+    assert style(cfg) == "mixed"  # what our adapters write
+    summarizer = make_summarizer(cfg)
+    assert "+lora-" in summarizer.model_id and summarizer.model_id.endswith("+completion")
+    summarizer.summarize(items(1))
+    prompt = server.requests[0]["prompt"]
+    assert server.paths == ["/v1/completions"]
+    assert prompt == tuned_prompt("Sparse experts 0", items(1)[0].summary)  # no examples
+    chat = make_summarizer(config(tmp_path, server.url, adapter="builtin", api="chat"))
+    assert not chat.model_id.endswith("+completion")  # `api` wins over the rule
+
+
+def test_a_refused_json_schema_is_asked_again_without_one(
+    server: ChatServer, tmp_path: Path
+) -> None:
+    server.script = [(422, {}, b'{"detail": "response_format: unknown type json_schema"}')]
+    briefs = make_summarizer(config(tmp_path, server.url, concurrency=1)).summarize(items(3))
+    assert [b.summary for b in briefs] == [ANSWER["summary"]] * 3
+    assert "response_format" in server.requests[0]
+    assert all("response_format" not in r for r in server.requests[1:])  # the rest of the run
+    assert len(server.requests) == 4
+
+
+def test_a_refusal_stops_the_queued_requests(server: ChatServer, tmp_path: Path) -> None:
+    server.delay = 0.1
+    server.script = [(401, {}, b'{"error": "bad key"}')] * 20
+    started = time.monotonic()
+    with pytest.raises(SummarizerServerError, match="api_key_env"):
+        make_summarizer(config(tmp_path, server.url, concurrency=2)).summarize(items(8))
+    assert len(server.requests) < 8  # not one refusal per queued item
+    assert time.monotonic() - started < 5
+
+
+def test_usage_without_counts_still_counts_requests_and_time(
+    server: ChatServer, tmp_path: Path
+) -> None:
+    with metered() as meter:
+        make_summarizer(config(tmp_path, server.url)).summarize(items(1))
+    used = meter.items["i0"]
+    assert (used.requests, used.tokens) == (1, 0) and used.seconds > 0

@@ -23,8 +23,9 @@ from digest.issue import Issue, IssueItem, Section
 from digest.models import Brief, Item
 from digest.store import Store
 from digest.summarize import BACKENDS, make_summarizer, summarize_cached
-from digest.summarize.generative import Answered, ModelSummarizer
+from digest.summarize.generative import Answered, Metered, ModelSummarizer
 from digest.summarize.prompt import EXAMPLES, Prompt, build, parse, source_text, tuned_prompt
+from digest.summarize.usage import Usage, metered
 from digest.summarize.validate import hangul_share, note_problems, problems, text_faults
 
 ALL_TERMS = frozenset(t.term for t in load_glossary())
@@ -71,9 +72,17 @@ class Scripted:
         self.prompts: list[Prompt] = []
 
     def generate(
-        self, prompts: list[Prompt], *, retry: bool = False, on_answer: Answered | None = None
+        self,
+        prompts: list[Prompt],
+        *,
+        retry: bool = False,
+        on_answer: Answered | None = None,
+        on_usage: Metered | None = None,
     ) -> list[str]:
         self.calls.append((len(prompts), retry))
+        for row, prompt in enumerate(prompts):
+            if on_usage is not None:  # a made-up count: a token per four characters asked
+                on_usage(row, Usage(1, len(prompt.completion) // 4, 10, 0.5))
         self.prompts.extend(prompts)
         return [self.answers.pop(0) for _ in prompts]
 
@@ -208,6 +217,26 @@ def test_a_failed_brief_is_retried_once_with_sampling() -> None:
     assert generator.calls == [(1, False), (1, True)]
     assert brief.summary.startswith("희소") and not brief.needs_review
     assert (summarizer.retried, summarizer.rescued) == (1, 1)  # the bench reports these
+
+
+def test_usage_is_summed_per_item_retries_included_inside_a_metered_block() -> None:
+    generator = Scripted(["garbage", GOOD, GOOD])
+    summarizer = ModelSummarizer(generator)
+    with metered() as meter:
+        summarizer.summarize([item(1), item(2)])
+    assert meter.briefs == 2 and meter.seconds >= 0
+    first, second = meter.items["item-1"], meter.items["item-2"]
+    assert first.requests == 2 and second.requests == 1  # item 1 was asked again
+    assert first.completion_tokens == 20 and first.prompt_tokens > 0
+    assert meter.models == {"item-1": "scripted:1", "item-2": "scripted:1"}
+    assert summarizer.usage.requests == 3
+    record = meter.to_json(price_per_1k_tokens=2.0)
+    tokens = first.tokens + second.tokens
+    assert record["tokens"] == tokens and record["cost"] == round(tokens * 2.0 / 1000, 6)
+    assert meter.to_json()["cost"] is None  # no price, no cost
+    generator.answers = [GOOD]
+    summarizer.summarize([item(3)])  # outside the block: nothing recorded
+    assert "item-3" not in meter.items
 
 
 def test_twice_failed_brief_falls_back_to_extractive_marked_for_review() -> None:

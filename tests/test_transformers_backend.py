@@ -27,6 +27,7 @@ from digest.summarize import make_summarizer  # noqa: E402
 from digest.summarize.generative import ModelSummarizer  # noqa: E402
 from digest.summarize.prompt import build  # noqa: E402
 from digest.summarize.transformers import Source, TransformersGenerator  # noqa: E402
+from digest.summarize.usage import metered  # noqa: E402
 from digest.summarize.validate import hangul_share, ungrounded_words  # noqa: E402
 
 
@@ -71,8 +72,13 @@ def tiny(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_a_local_folder_loads_through_the_registry(tiny: Path, tmp_path: Path) -> None:
     summarizer = make_summarizer(_config(tmp_path, str(tiny), max_new_tokens=16))
     assert summarizer.model_id == f"transformers:{tiny}+grounded"
-    briefs = summarizer.summarize(_items(3))
+    with metered() as meter:
+        briefs = summarizer.summarize(_items(3))
     assert len(briefs) == 3
+    # Tokens read (the few-shot page and the item) and written, per item, retries included.
+    for used in meter.items.values():
+        assert used.requests == 2 and used.prompt_tokens > 400
+        assert 0 < used.completion_tokens <= 32 and used.seconds > 0
     for brief in briefs:
         # Random weights write noise: every brief falls back, marked, never empty.
         assert brief.needs_review and brief.model == summarizer.model_id

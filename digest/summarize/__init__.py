@@ -31,12 +31,15 @@ class Summarizer(Protocol):
 
 def style(config: Config) -> str:
     """The brief style in force: `summarizer.style`, or for "auto" "mixed" with the embedded
-    model (its adapter writes code-mixed Korean) and "korean" with any other model."""
+    model and with a served model that has one of our adapters merged in (`openai` with
+    `summarizer.adapter` set: the adapters write code-mixed Korean), "korean" otherwise."""
     chosen = config.summarizer.style
     if chosen != "auto":
         return chosen
-    embedded = config.summarizer.backend == "transformers" and is_embedded(config)
-    return "mixed" if embedded else "korean"
+    settings = config.summarizer
+    embedded = settings.backend == "transformers" and is_embedded(config)
+    served = settings.backend == "openai" and settings.adapter.strip() not in ("auto", "none")
+    return "mixed" if embedded or served else "korean"
 
 
 def is_embedded(config: Config) -> bool:

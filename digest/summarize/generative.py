@@ -13,6 +13,7 @@ ending off) stays, marked 검토 필요 with each fault named; one that is not a
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Protocol
@@ -22,12 +23,15 @@ from digest.models import Brief, Item
 from digest.summarize import Progress
 from digest.summarize.extractive import ExtractiveSummarizer
 from digest.summarize.prompt import Draft, Prompt, build, parse
+from digest.summarize.usage import Meter, Usage, current
 from digest.summarize.validate import Fault, note_problems, problems
 
 log = logging.getLogger(__name__)
 
 # Told how many prompts of one generate() call are answered so far.
 Answered = Callable[[int], None]
+# Told the tokens and time of prompt i of one generate() call, once it is answered.
+Metered = Callable[[int, Usage], None]
 
 
 class Generator(Protocol):
@@ -53,12 +57,18 @@ class Generator(Protocol):
         ...
 
     def generate(
-        self, prompts: list[Prompt], *, retry: bool = False, on_answer: Answered | None = None
+        self,
+        prompts: list[Prompt],
+        *,
+        retry: bool = False,
+        on_answer: Answered | None = None,
+        on_usage: Metered | None = None,
     ) -> list[str]:
         """One answer per prompt, in order; `retry` asks for a different (sampled) answer.
         `on_answer(n)`, when given, is told how many of `prompts` are answered so far as rows
         finish, so a progress bar moves per item within a batch (optional for a backend:
-        the summarizer reports each batch's end anyway)."""
+        the summarizer reports each batch's end anyway). `on_usage(i, usage)`, when given, is
+        told what answering prompt i cost (tokens, seconds), where the backend knows it."""
         ...
 
 
@@ -81,8 +91,20 @@ class ModelSummarizer:
         self.model_calls = 0  # prompts sent, retries included (tests and the bench read it)
         self.retried = 0  # briefs asked for a second time
         self.rescued = 0  # of those, how many passed on the second try
+        self.usage = Usage()  # what every call so far cost (the bench reads it)
 
     def summarize(self, items: list[Item]) -> list[Brief]:
+        """One `Brief` per item, in order (see the module docstring). Each call's tokens and
+        time go to `self.usage` and, inside a `usage.metered()` block, to its meter."""
+        meter = current()
+        started = time.monotonic()
+        briefs = self._summarize(items, meter)
+        if meter is not None and items:
+            meter.briefs += len(items)
+            meter.seconds += time.monotonic() - started
+        return briefs
+
+    def _summarize(self, items: list[Item], meter: Meter | None) -> list[Brief]:
         explained: set[str] = set(self.recent_terms)
         terms: list[GlossaryTerm | None] = []
         for item in items:
@@ -96,13 +118,16 @@ class ModelSummarizer:
             build(item, term, tuned=tuned, style=self.style, notes=notes)
             for item, term in zip(items, terms, strict=True)
         ]
-        drafts = self._ask(prompts, list(range(len(items))), retry=False, done=0)
+        ids = [item.id for item in items]
+        drafts = self._ask(
+            prompts, list(range(len(items))), retry=False, done=0, ids=ids, meter=meter
+        )
         faults = {i: problems(drafts[i], items[i], self.style) for i in drafts}
         again = [i for i, found in faults.items() if found]
         if again:
             log.info("retrying %d of %d briefs that failed validation", len(again), len(items))
             # Progress counts the retries on top of the first pass: (n + k, n + len(again)).
-            retried = self._ask(prompts, again, retry=True, done=len(items))
+            retried = self._ask(prompts, again, retry=True, done=len(items), ids=ids, meter=meter)
             for i in again:
                 second = problems(retried[i], items[i], self.style)
                 if _better(second, faults[i]):
@@ -115,10 +140,18 @@ class ModelSummarizer:
         ]
 
     def _ask(
-        self, prompts: list[Prompt], which: list[int], retry: bool, done: int
+        self,
+        prompts: list[Prompt],
+        which: list[int],
+        retry: bool,
+        done: int,
+        ids: list[str],
+        meter: Meter | None,
     ) -> dict[int, Draft]:
         """Ask for `which` prompts, `batch_size` at a time; progress is reported as
-        (`done` + answered so far, `done` + len(which)), row by row when the backend says."""
+        (`done` + answered so far, `done` + len(which)), row by row when the backend says.
+        What each answer cost is added to `self.usage` and to `meter` under its item's id
+        (`ids`, by prompt index)."""
         drafts: dict[int, Draft] = {}
         size = max(1, self.generator.batch_size)
         total = done + len(which)
@@ -126,8 +159,14 @@ class ModelSummarizer:
             chunk = which[start : start + size]
             self.model_calls += len(chunk)
             answered = self._answered(done + start, total)
+
+            def used(row: int, usage: Usage, chunk: list[int] = chunk) -> None:
+                self.usage.add(usage)
+                if meter is not None:
+                    meter.record(ids[chunk[row]], self.model_id, usage)
+
             answers = self.generator.generate(
-                [prompts[i] for i in chunk], retry=retry, on_answer=answered
+                [prompts[i] for i in chunk], retry=retry, on_answer=answered, on_usage=used
             )
             if len(answers) != len(chunk):  # a backend bug, not bad model output
                 raise RuntimeError(f"{self.model_id}: {len(answers)} answers for {len(chunk)}")

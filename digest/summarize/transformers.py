@@ -38,9 +38,10 @@ from digest.summarize.embedded import (
     import_stack,
     library_warnings_off,
 )
-from digest.summarize.generative import Answered, ModelSummarizer
+from digest.summarize.generative import Answered, Metered, ModelSummarizer
 from digest.summarize.grounding import GroundedText
 from digest.summarize.prompt import FEW_SHOT, Prompt
+from digest.summarize.usage import Usage
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +73,7 @@ def resolve(config: Config) -> Source:
 
 def model_name(config: Config) -> str:
     """What the cache key calls the configured model and adapter, known without loading
-    anything: `gemma-3-270m-q4_k_m+lora-7e21b8d2`."""
+    anything: `gemma-3-270m-q4_k_m+lora-7e9a0f4a`."""
     wanted = config.summarizer.model.strip()
     name = EMBEDDED if not wanted or wanted == EMBEDDED else wanted
     adapter = resolve_adapter(config)
@@ -113,9 +114,14 @@ class LazyTransformersGenerator:
         return self._config.summarizer.model.strip() not in ("", EMBEDDED)
 
     def generate(
-        self, prompts: list[Prompt], *, retry: bool = False, on_answer: Answered | None = None
+        self,
+        prompts: list[Prompt],
+        *,
+        retry: bool = False,
+        on_answer: Answered | None = None,
+        on_usage: Metered | None = None,
     ) -> list[str]:
-        return self.loaded.generate(prompts, retry=retry, on_answer=on_answer)
+        return self.loaded.generate(prompts, retry=retry, on_answer=on_answer, on_usage=on_usage)
 
 
 class TransformersGenerator:
@@ -208,8 +214,15 @@ class TransformersGenerator:
         return text
 
     def generate(
-        self, prompts: list[Prompt], *, retry: bool = False, on_answer: Answered | None = None
+        self,
+        prompts: list[Prompt],
+        *,
+        retry: bool = False,
+        on_answer: Answered | None = None,
+        on_usage: Metered | None = None,
     ) -> list[str]:
+        """One answer per prompt, generated as one batch (see `Generator.generate`);
+        `on_usage` is told each row's tokens read and written and the batch's seconds."""
         if not prompts:
             return []
         torch = self.torch
@@ -236,8 +249,14 @@ class TransformersGenerator:
                 stopping_criteria=[criteria.build()],
                 **options,
             )
-        self.generate_seconds += time.monotonic() - started
-        self.generated_tokens += int((out[:, prompt_len:] != self.tokenizer.pad_token_id).sum())
+        seconds = time.monotonic() - started
+        self.generate_seconds += seconds
+        written = (out[:, prompt_len:] != self.tokenizer.pad_token_id).sum(dim=1).tolist()
+        self.generated_tokens += sum(written)
+        if on_usage is not None:
+            read = batch["attention_mask"].sum(dim=1).tolist()
+            for row, (prompt_tokens, tokens) in enumerate(zip(read, written, strict=True)):
+                on_usage(row, Usage(1, int(prompt_tokens), int(tokens), seconds))
         answers = self.tokenizer.batch_decode(out[:, prompt_len:], skip_special_tokens=True)
         return [cut(a, p, self.completion) for a, p in zip(answers, prompts, strict=True)]
 
