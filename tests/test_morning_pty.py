@@ -58,15 +58,16 @@ class Terminal:
         return screen
 
     def approve(self, day: str) -> str:
-        """`review approve`, answering yes when it asks (it shows what needs a human first)."""
+        """`review approve` on a draft the machine wrote: it says what still needs a human and
+        asks; the editor answers yes. Returns the question as shown."""
         child = self.spawn("review", "--date", day, "approve")
-        asked = child.expect([r"\[y/N\]", pexpect.EOF])
-        if asked == 0:
-            child.sendline("y")
-            child.expect(pexpect.EOF)
+        child.expect(r"approve anyway\? \[y/N\]")
+        question = (child.before or "") + (child.after or "")
+        child.sendline("y")
+        child.expect(pexpect.EOF)
         child.close()
         assert child.exitstatus == 0, child.before
-        return child.before or ""
+        return question
 
 
 def refs(room: Newsroom, day: str) -> dict[str, dict[str, Any]]:
@@ -129,7 +130,8 @@ def test_a_morning_with_two_drafts_waiting(newsroom: Newsroom, tmp_path: Path, r
     term.run("review", "--date", FIRST, "move", moved, "--section", sections[0])
     term.run("review", "--date", FIRST, "note", noted, "이건 꼭 읽어 보세요.")
     term.run("review", "--date", FIRST, "edit", edited)
-    term.approve(FIRST)
+    asked = term.approve(FIRST)
+    assert "not reviewed yet" in asked or "검토 필요" in asked  # it said what it was approving
 
     # The newer draft: a note and an approval.
     second = refs(newsroom, SECOND)
