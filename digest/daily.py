@@ -24,6 +24,7 @@ from digest.progress import NoProgress, Progress, ProgressSummarizer
 from digest.runs import DailyReport, remove_leftovers, run_lock, stage, write_run_record
 from digest.site import BuildResult, build_site
 from digest.store import Store
+from digest.summarize.usage import metered
 
 
 class DailyFailed(DigestError):
@@ -158,7 +159,12 @@ def _draft(
     config: Config, store: Store, day: date, report: DailyReport, progress: Progress
 ) -> Issue | None:
     try:
-        result = make_draft(config, store, day, ProgressSummarizer(config, progress))
+        with metered() as meter:
+            try:
+                result = make_draft(config, store, day, ProgressSummarizer(config, progress))
+            finally:  # a server that failed mid-run still cost what it answered
+                if meter.items:
+                    report.summarizer = meter.to_json(config.summarizer.price_per_1k_tokens)
     except NothingNew:
         # An empty issue only on purpose, and never because the network was down.
         if not config.publish_empty or report.fetch.failed:

@@ -151,6 +151,8 @@ class DailyReport:
     took_over: str | None = None
     seconds: float = 0.0
     waiting: str = ""  # "2 drafts waiting since Tuesday (…)": drafts the editor has not published
+    # The model work of the draft stage (summarize.usage.Meter.to_json): tokens, cost, per item.
+    summarizer: dict[str, object] | None = None
 
     @property
     def all_sources_failed(self) -> bool:
@@ -193,7 +195,7 @@ class DailyReport:
             fetched += f" ({len(self.fetch.failed)} failed: {reasons})"
         parts = [fetched]
         if self.stage not in ("lock", "open", "fetch") or not self.error:
-            parts.append(f"{self.added:,} briefs ({self.cached:,} cached)")
+            parts.append(f"{self.added:,} briefs ({self.cached:,} cached{self._usage()})")
         if self.site_current:
             parts.append("site unchanged")
         elif self.pages:
@@ -215,6 +217,14 @@ class DailyReport:
         elif not self.did_something:
             parts.append("nothing new")
         return ", ".join(parts) + f" — {duration(self.seconds)}"
+
+    def _usage(self) -> str:
+        """`, 12,345 tokens, cost 0.0123` when models answered with token counts, else ""."""
+        used = self.summarizer or {}
+        tokens, cost = used.get("tokens"), used.get("cost")
+        if not isinstance(tokens, int) or not tokens:
+            return ""
+        return f", {tokens:,} tokens" + (f", cost {cost:.4g}" if isinstance(cost, float) else "")
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -250,6 +260,7 @@ class DailyReport:
             "error": redact_text(self.error) if self.error else None,
             "took_over_lock_from": self.took_over,
             "drafts_waiting": self.waiting or None,
+            "summarizer": self.summarizer,
             "exit_code": self.exit_code,
             "seconds": round(self.seconds, 2),
             "summary": self.summary_line(),
