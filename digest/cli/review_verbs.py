@@ -200,32 +200,53 @@ def add(
 
 @click.command(
     context_settings=CONTEXT,
-    help="""The issue's 키워드: show them with suggestions (glossary terms and arXiv categories
-of its items), or add / remove words.
+    help="""The issue's 키워드: show them with numbered suggestions, add or remove words, or
+take suggestions by number.
+
+Suggestions are the curated glossary's terms that the draft's items mention, under their
+Korean names (강화학습, not "Reinforcement learning"), most items first; a term the issue has
+under any of its names and arXiv category codes (cs.LG) are never suggested. `take N…` adds
+suggestions by the numbers the last `keywords` showed for this draft (a list that changed
+since does not change what a number means); never shown, they are the list as it is now.
 
 \b
 Example:
   digest review keywords
+  digest review keywords take 1 3
   digest review keywords add "Mixture of Experts" RLHF
   digest review keywords remove RLHF
 """,
 )
-@click.argument("action", type=click.Choice(["add", "remove"]), required=False)
+@click.argument("action", type=click.Choice(["add", "remove", "take"]), required=False)
 @click.argument("words", nargs=-1)
 @day_option
 @click.pass_context
 def keywords(
     ctx: click.Context, action: str | None, words: tuple[str, ...], day: str | None
 ) -> None:
-    """`digest review keywords`: show, add or remove the issue's 키워드 (see the help text)."""
+    """`digest review keywords`: show, add, remove or take the issue's 키워드 (see the help
+    text). Raises click.UsageError for an action without words or words without an action."""
     if action and not words:
-        raise click.UsageError(f"`keywords {action}` needs a WORD, e.g. keywords {action} RLHF")
+        what, example = ("a NUMBER", "1 3") if action == "take" else ("a WORD", "RLHF")
+        raise click.UsageError(
+            f"`keywords {action}` needs {what}, e.g. keywords {action} {example}"
+        )
     if words and not action:
-        raise click.UsageError("say add or remove: `digest review keywords add WORD`")
-    result = desk.keywords(app_of(ctx).config, day_of(ctx, day), action, words)
+        raise click.UsageError(
+            "say add, remove or take: `digest review keywords add WORD` or `… take 1 3`"
+        )
+    config = app_of(ctx).config
+    result = desk.keywords(config, day_of(ctx, day), action, words)
+    if result.added:
+        app_of(ctx).say(f"added: {', '.join(result.added)}")
     err.print(f"키워드: {', '.join(result.current) or '(none)'}", markup=False)
     if result.suggested:
-        err.print(f"suggested: {', '.join(result.suggested)}", markup=False, style="dim")
+        err.print("suggested: `digest review keywords take 1 3` adds them by number", style="dim")
+        for n, suggestion in enumerate(result.suggested, 1):
+            other = f" ({suggestion.other})" if suggestion.other else ""
+            count = f"{suggestion.items} item{'s' if suggestion.items != 1 else ''}"
+            err.print(f"  {n:>2}. {suggestion.word}{other} · {count}", markup=False)
+    desk.remember_suggestions(config, result)
 
 
 @click.command(

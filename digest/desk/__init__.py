@@ -3,7 +3,8 @@
 | module | what it holds |
 | --- | --- |
 | `refs.py` | finding the issue a command works on; addressing its items (`Ref`, `resolve`) |
-| `verbs.py` | approve, drop, keep, move, note, regen, add, keywords, accept, mark_seen |
+| `verbs.py` | approve, drop, keep, move, note, regen, add, accept, mark_seen |
+| `suggest.py` | the 키워드: keywords (show, add, remove, take by number) and the suggestions |
 | `concerns.py` | what still wants a human before `approve` (검토 필요, 미검토, no brief, English) |
 | `listing.py` | flags per item, and the draft as `review list` shows it |
 """
@@ -24,8 +25,14 @@ from digest.desk.refs import (
     resolve,
     resolve_live,
 )
-from digest.desk.verbs import (
+from digest.desk.suggest import (
     Keywords,
+    Suggestion,
+    keywords,
+    remember_suggestions,
+    suggest_keywords,
+)
+from digest.desk.verbs import (
     NotApproved,
     Regenerated,
     accept_note,
@@ -33,13 +40,11 @@ from digest.desk.verbs import (
     approve,
     drop,
     keep,
-    keywords,
     mark_seen,
     move,
     note,
     regen,
     reserves,
-    suggest_keywords,
 )
 
 __all__ = [
@@ -51,6 +56,7 @@ __all__ = [
     "Ref",
     "Regenerated",
     "ReviewError",
+    "Suggestion",
     "accept_note",
     "add",
     "approve",
@@ -71,6 +77,7 @@ __all__ = [
     "numbered",
     "regen",
     "remember_shown",
+    "remember_suggestions",
     "reserves",
     "resolve",
     "resolve_live",

@@ -151,31 +151,45 @@ def resolve_live(issue: Issue, token: str | int, config: Config | None = None) -
     return ref
 
 
-# what `review list` showed --------------------------------------------------------------------
-def remember_shown(config: Config, issue: Issue) -> None:
-    """Record the numbering `review list` just showed for `issue` (item ids in order), so a bare
-    number typed later is checked against it. Best effort: a read-only state folder only
-    loses the check."""
+# what `review` showed ------------------------------------------------------------------------
+def remember(config: Config, key: str, shown: list[str]) -> None:
+    """Record what a `digest review` listing just showed under `key` (`review list`: the draft's
+    date and its item ids in order; `keywords`: its suggestions), so a bare number typed later
+    is read against it. Other keys are kept. Best effort: a read-only state folder only loses
+    the record."""
     path = StatePaths(config.state_path).review_shown
     try:
-        shown = json.loads(path.read_text(encoding="utf-8"))
-        if not isinstance(shown, dict):
-            shown = {}
+        record = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(record, dict):
+            record = {}
     except (OSError, ValueError):
-        shown = {}
-    shown[issue.date.isoformat()] = [ref.item.id for ref in numbered(issue)]
+        record = {}
+    record[key] = shown
     with contextlib.suppress(OSError):
-        atomic_write(path, json.dumps(shown, ensure_ascii=False))
+        atomic_write(path, json.dumps(record, ensure_ascii=False))
+
+
+def recall(config: Config, key: str) -> list[str] | None:
+    """What `remember` recorded under `key`; None when nothing was (never shown, a script, a
+    state folder that cannot be read)."""
+    try:
+        record = json.loads(StatePaths(config.state_path).review_shown.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    shown = record.get(key) if isinstance(record, dict) else None
+    return [str(value) for value in shown] if isinstance(shown, list) else None
+
+
+def remember_shown(config: Config, issue: Issue) -> None:
+    """Record the numbering `review list` just showed for `issue` (item ids in order), so a bare
+    number typed later is checked against it (see `remember`)."""
+    remember(config, issue.date.isoformat(), [ref.item.id for ref in numbered(issue)])
 
 
 def _check_numbering_unchanged(config: Config, issue: Issue, refs: list[Ref], n: int) -> None:
-    try:
-        shown = json.loads(StatePaths(config.state_path).review_shown.read_text(encoding="utf-8"))
-        seen = shown.get(issue.date.isoformat()) if isinstance(shown, dict) else None
-    except (OSError, ValueError):
-        return  # never listed (a script, a first command): the number is taken as it is
+    seen = recall(config, issue.date.isoformat())
     if seen is None or seen == [ref.item.id for ref in refs]:
-        return
+        return  # never listed (a script, a first command): the number is taken as it is
     then = next((i for k, i in enumerate(seen, 1) if k == n), None)
     was = f"; {n} was {then!r} then" if then and then != refs[n - 1].item.id else ""
     raise ReviewError(
