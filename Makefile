@@ -10,7 +10,7 @@ $(BIN)/digest: pyproject.toml
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet torch==2.13.0
-	$(BIN)/pip install --quiet -e ".[dev,model]"
+	$(BIN)/pip install --quiet -e ".[dev,model,serving]"
 	touch $(BIN)/digest
 
 setup: $(BIN)/digest
