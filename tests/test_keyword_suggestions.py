@@ -32,7 +32,7 @@ def desk(run_cli, newsroom: Newsroom):
 def suggestions(result: CliResult) -> list[tuple[str, str]]:
     """(word, English term) of each numbered suggestion, in order, from `keywords` output."""
     assert result.code == 0, result.err
-    rows = [ROW.match(line) for line in result.err.splitlines()]
+    rows = [ROW.match(line) for line in result.out.splitlines()]
     found = [m for m in rows if m]
     assert [int(m[1]) for m in found] == list(range(1, len(found) + 1))
     return [(m[2], m[3] or "") for m in found]
@@ -66,7 +66,7 @@ def test_suggestions_are_korean_glossary_names_and_no_arxiv_codes(desk) -> None:
     assert "사전학습" in words and "미세조정" in words
     assert words.index("강화학습") < words.index("미세조정")  # two items before one
     assert not any(ARXIV_CATEGORY.fullmatch(word) for word in words)
-    assert "cs." not in desk("review", "keywords").err
+    assert "cs." not in desk("review", "keywords").out
     # A term the issue has under another of its names is not suggested again.
     assert desk("review", "keywords", "add", "reinforcement learning").code == 0
     assert "강화학습" not in [word for word, _ in suggestions(desk("review", "keywords"))]

@@ -269,7 +269,7 @@ def test_add_an_unreachable_page_keeps_the_given_title(desk) -> None:
 
 def test_keywords_suggest_add_and_remove(desk) -> None:
     shown = desk("review", "keywords")
-    assert shown.code == 0 and "suggested:" in shown.err
+    assert shown.code == 0 and "suggested:" in shown.out  # a listing: stdout
     assert desk("review", "keywords", "add", "AutoML", "RLHF").code == 0
     assert issues.load(draft_file(desk)).keywords == ["AutoML", "RLHF"]
     assert desk("review", "keywords", "add", "automl").code == 0  # no duplicate

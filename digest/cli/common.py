@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -33,6 +34,14 @@ Exit codes: 0 done · 1 failed · 2 usage or configuration error ·
 
 # Messages, warnings and progress go to stderr; stdout is for --json alone.
 err = Console(stderr=True, highlight=False, soft_wrap=True)
+# Listings are output, for pipes too (`digest review list | less`); messages stay on stderr. On
+# a terminal long lines wrap at its width; in a pipe each row stays one line, for grep.
+LISTING_ON_TERMINAL = sys.stdout.isatty()
+out = Console(
+    highlight=False,
+    soft_wrap=not LISTING_ON_TERMINAL,
+    width=None if LISTING_ON_TERMINAL else 10_000,
+)
 
 
 @dataclass

@@ -6,11 +6,9 @@ from __future__ import annotations
 import shlex
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import click
-from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
@@ -19,20 +17,19 @@ from digest.cli import review_verbs
 from digest.cli.common import (
     CONTEXT,
     EXIT_CODES_HELP,
+    LISTING_ON_TERMINAL,
     app_of,
     day_of,
     day_option,
     echo_json,
+    out,
 )
 from digest.config import Secrets
 from digest.desk import Listing, Ref
 from digest.errors import EXIT_NOTHING_NEW
 from digest.issue import FIELD_LABELS, NEEDS_REVIEW, UNREVIEWED, IssueItem
 
-# Listings are output, for pipes too (`digest review list | less`); messages stay on stderr. On
-# a terminal long lines wrap at its width; in a pipe each row stays one line, for grep.
-_TERMINAL = sys.stdout.isatty()
-out = Console(highlight=False, soft_wrap=not _TERMINAL, width=None if _TERMINAL else 10_000)
+_TERMINAL = LISTING_ON_TERMINAL
 # What needs a human stands out on a terminal (rich drops the styles elsewhere).
 FLAG_STYLES = {NEEDS_REVIEW: "bold red", UNREVIEWED: "yellow", "generated 토막상식": "magenta"}
 
@@ -63,7 +60,7 @@ Commands:
   regen N [--model M]          summarize item N again
   accept N                     vouch for item N's model-written 토막상식
   add URL [--section ID] [--title T] [--note TEXT]
-  keywords [add|remove WORD]   the issue's 키워드, with suggestions
+  keywords [add|remove WORD | take N…]  the 키워드; numbered suggestions
   approve [--yes]              mark the draft ready; asks first if items are flagged
 
 \b

@@ -8,7 +8,7 @@ import sys
 import click
 
 from digest import desk
-from digest.cli.common import CONTEXT, app_of, day_of, day_option, err
+from digest.cli.common import CONTEXT, app_of, day_of, day_option, err, out
 
 ITEM_HELP = "ITEM is a reference from `review list` (g1, ar3) or the number it shows."
 
@@ -239,13 +239,13 @@ def keywords(
     result = desk.keywords(config, day_of(ctx, day), action, words)
     if result.added:
         app_of(ctx).say(f"added: {', '.join(result.added)}")
-    err.print(f"키워드: {', '.join(result.current) or '(none)'}", markup=False)
+    out.print(f"키워드: {', '.join(result.current) or '(none)'}", markup=False)
     if result.suggested:
-        err.print("suggested: `digest review keywords take 1 3` adds them by number", style="dim")
+        out.print("suggested: `digest review keywords take 1 3` adds them by number", style="dim")
         for n, suggestion in enumerate(result.suggested, 1):
             other = f" ({suggestion.other})" if suggestion.other else ""
             count = f"{suggestion.items} item{'s' if suggestion.items != 1 else ''}"
-            err.print(f"  {n:>2}. {suggestion.word}{other} · {count}", markup=False)
+            out.print(f"  {n:>2}. {suggestion.word}{other} · {count}", markup=False)
     desk.remember_suggestions(config, result)
 
 

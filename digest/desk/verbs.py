@@ -5,7 +5,6 @@ through the issue file (parse → change → atomic write), which is also what a
 from __future__ import annotations
 
 import re
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -29,7 +28,6 @@ from digest.draft import fill_brief, select_for
 from digest.errors import DigestError
 from digest.fetch.normalize import TITLE_CHARS, canonical_id, canonical_url, http_url, plain_text
 from digest.fetch.page import read_page
-from digest.glossary import find_term
 from digest.http import HttpClient, redact_url
 from digest.issue import Issue, IssueItem, Section
 from digest.models import Brief, Item
@@ -392,59 +390,6 @@ def add(
     _section_for(config, draft, section).items.append(entry)
     save(config, draft)
     return entry, warning
-
-
-@dataclass(frozen=True)
-class Keywords:
-    """The issue's 키워드 after `keywords`, and up to 12 suggestions it does not have yet."""
-
-    current: list[str]
-    suggested: list[str]
-
-
-def keywords(
-    config: Config, day: date | None, action: str | None = None, words: tuple[str, ...] = ()
-) -> Keywords:
-    """Show, add or remove the issue's 키워드; suggestions come from the glossary and arXiv."""
-    draft = find_editable(config, day) if action else find_draft(config, day)
-    if action == "add":
-        for word in (" ".join(w.split()) for w in words):
-            if word and word.casefold() not in {k.casefold() for k in draft.keywords}:
-                draft.keywords.append(word)
-    elif action == "remove":
-        known = {k.casefold(): k for k in draft.keywords}
-        missing = [w for w in words if w.casefold() not in known]
-        if missing:
-            raise ReviewError(
-                f"no keyword {', '.join(map(repr, missing))} in the draft for {draft.date} — "
-                f"it has: {', '.join(draft.keywords) or 'none'}"
-            )
-        gone = {w.casefold() for w in words}
-        draft.keywords = [k for k in draft.keywords if k.casefold() not in gone]
-    if action:
-        save(config, draft)
-    return Keywords(list(draft.keywords), suggest_keywords(config, draft))
-
-
-def suggest_keywords(config: Config, draft: Issue, limit: int = 12) -> list[str]:
-    """Up to `limit` 키워드 for `draft`, most items first (ties alphabetical): the glossary
-    terms its items' titles, key sentences and 요약 mention, and the arXiv categories of its
-    papers in the store, leaving out those it has already (case-insensitively)."""
-    counts: Counter[str] = Counter()
-    with Store(config.state_path) as store:
-        for entry in draft.items:
-            text = " ".join((entry.title, entry.key_sentence, entry.summary))
-            explained: set[str] = set()
-            # Every glossary term the item mentions, not just the first (bounded by the glossary).
-            while term := find_term(text, exclude=explained):
-                explained.add(term.term)
-                counts[term.term] += 1
-            source = store.item(entry.id)
-            for category in source.arxiv.categories if source and source.arxiv else ():
-                counts[str(category)] += 1
-    have = {k.casefold() for k in draft.keywords}
-    ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
-    return [word for word, _ in ranked if word.casefold() not in have][:limit]
 
 
 # helpers ---------------------------------------------------------------------------------------
