@@ -120,17 +120,16 @@ def test_daily_through_the_server_twice_the_second_run_asks_nothing(
     assert _records(newsroom)[-1]["summarizer"] is None
 
 
-def test_the_completion_endpoint_with_stop_strings(tmp_path: Path, served: ModelServer) -> None:
-    config = Config.model_validate(
-        {
-            "sections": [
-                {"id": "a", "title": "A", "sources": [{"id": "s", "type": "rss", "url": "x"}]}
-            ],
-            "summarizer": _summarizer_settings(served, api="completion", concurrency=3),
-            "base_dir": tmp_path,
-        }
+def _config(tmp_path: Path, server: ModelServer, **extra: object) -> Config:
+    section = {"id": "a", "title": "A", "sources": [{"id": "s", "type": "rss", "url": "x"}]}
+    settings = _summarizer_settings(server, **extra)
+    return Config.model_validate(
+        {"sections": [section], "summarizer": settings, "base_dir": tmp_path}
     )
-    items = [
+
+
+def _items(n: int) -> list[Item]:
+    return [
         Item(
             id=f"i{k}",
             title=f"Sparse experts {k}",
@@ -139,8 +138,13 @@ def test_the_completion_endpoint_with_stop_strings(tmp_path: Path, served: Model
             section_id="a",
             summary="We study how sparse expert models scale with the number of experts.",
         )
-        for k in range(5)
+        for k in range(n)
     ]
+
+
+def test_the_completion_endpoint_with_stop_strings(tmp_path: Path, served: ModelServer) -> None:
+    config = _config(tmp_path, served, api="completion", concurrency=3)
+    items = _items(5)
     before = len(served.answered())
     summarizer = make_summarizer(config)
     with metered() as meter:
@@ -191,3 +195,30 @@ def test_a_server_stopped_mid_run_is_named_in_bounded_time(
         model = f"openai:{server.model}"
         count = store.db.execute("SELECT COUNT(*) FROM briefs WHERE model = ?", (model,))
         assert count.fetchone()[0] == 0
+
+
+def test_our_adapter_merged_and_served_gets_the_tuned_prompt(tiny: Path, tmp_path: Path) -> None:
+    """The recipe of docs/summarizer.md for transformers serve: `digest train --merged`'s folder
+    served as it is, feeds.yaml naming it and its adapter: the completion endpoint, the short
+    tuned prompt, the adapter's id in the cache key."""
+    peft = pytest.importorskip("peft")
+    import transformers
+
+    from digest.summarize.merge import write_merged
+
+    base = transformers.AutoModelForCausalLM.from_pretrained(str(tiny))
+    lora = peft.LoraConfig(r=2, target_modules=["q_proj", "v_proj"], init_lora_weights=False)
+    peft.get_peft_model(base, lora).save_pretrained(str(tmp_path / "adapter"))
+    merged = write_merged(tiny, tmp_path / "adapter", tmp_path / "merged").output
+    server = _start(merged, tmp_path / "serve.log")
+    try:
+        config = _config(tmp_path, server, adapter=str(merged / "adapter"))
+        summarizer = make_summarizer(config)
+        assert "+lora-" in summarizer.model_id and summarizer.model_id.endswith("+completion")
+        with metered() as meter:
+            summarizer.summarize(_items(2))
+        assert set(server.answered()) == {"/v1/completions"}
+        # The tuned prompt is the header and the item only: far short of the few-shot page.
+        assert all(u.prompt_tokens < 600 * u.requests for u in meter.items.values())
+    finally:
+        server.stop()

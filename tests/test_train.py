@@ -234,3 +234,46 @@ def test_without_a_validation_split_the_last_epoch_is_kept() -> None:
         weight.data.fill_(float(epoch))
         best.offer(epoch, float("nan"), [weight])
     assert best.restore([weight]) == 2 and float(weight) == 2.0
+
+
+def test_a_merged_folder_loads_anywhere_and_computes_what_base_plus_adapter_does(
+    base: Path, adapter: Path, tmp_path: Path
+) -> None:
+    import transformers
+
+    from digest.summarize.merge import write_merged
+
+    out = tmp_path / "merged"
+    result = write_merged(base, adapter, out)
+    assert result.output == out and result.bytes > 0 and result.adapter_id.startswith("lora-")
+    record = json.loads((out / "merged.json").read_text(encoding="utf-8"))
+    assert record["adapter_id"] == result.adapter_id and record["dtype"] == "float32"
+    assert (out / "adapter" / "adapter_model.safetensors").is_file()  # the client's cache key
+    assert not list(tmp_path.glob(".merged*"))  # assembled aside, renamed whole
+    # A plain from_pretrained (what a server does): no peft, no LoRA layers, same numbers.
+    served = transformers.AutoModelForCausalLM.from_pretrained(str(out), dtype=torch.float32)
+    assert not any("lora" in name for name, _ in served.named_parameters())
+    in_process = merge_adapter(
+        transformers.AutoModelForCausalLM.from_pretrained(str(base), dtype=torch.float32), adapter
+    )
+    tokenizer = transformers.AutoTokenizer.from_pretrained(str(out))
+    ids = tokenizer("제목: Mixture of experts\n- [요약]", return_tensors="pt")
+    with torch.no_grad():
+        assert torch.allclose(served(**ids).logits, in_process(**ids).logits, atol=1e-5)
+
+
+def test_digest_train_merges_an_existing_adapter_without_training(
+    base: Path, adapter: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "served"
+    args = ["train", "--base", str(base), "--from-adapter", str(adapter), "--merged", str(out)]
+    with pytest.raises(SystemExit) as done:
+        main(args)
+    assert done.value.code == 0
+    assert (out / "config.json").is_file() and (out / "merged.json").is_file()
+    messages = capsys.readouterr().err
+    assert f"transformers serve {out}" in messages and f"adapter: {out / 'adapter'}" in messages
+    with pytest.raises(SystemExit) as refused:
+        main(["train", "--base", str(base), "--from-adapter", str(tmp_path), "--merged", str(out)])
+    assert refused.value.code == 2
+    assert "has no adapter_config.json" in capsys.readouterr().err

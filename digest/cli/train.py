@@ -29,11 +29,18 @@ it with bench/bench_briefs.py before you switch.
 Time: a full run (932 lines, 3 epochs) takes about 1.5–2 h on a 2-core CPU with bfloat16
 instructions and well under a minute on one datacenter GPU (see docs/summarizer.md).
 
+--merged DIR also writes the base model with the adapter added into its weights, a folder a
+model server loads (vLLM, transformers serve, …; recipes in docs/summarizer.md). With
+--from-adapter (a folder, or `builtin` for the bundled adapter) nothing is trained: that adapter
+is merged.
+
 \b
 Example:
   digest train --output adapters/2026-12
   digest train --from-issues --output adapters/with-my-issues
   digest train --corpus my-briefs.jsonl --epochs 2 --output adapters/mine
+  digest train --output adapters/mine --merged models/mine-merged
+  digest train --from-adapter builtin --merged models/briefs-mixed-merged
 """,
 )
 @click.option(
@@ -61,6 +68,15 @@ Example:
     type=click.Path(exists=True, file_okay=False, path_type=Path),
     help="The base model folder (default: the embedded model, converted once).",
 )
+@click.option(
+    "--merged",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Also write base + adapter merged into one model folder, for a model server.",
+)
+@click.option(
+    "--from-adapter",
+    help="Merge this adapter folder (or `builtin`) into --merged instead of training one.",
+)
 @click.option("--epochs", type=click.IntRange(1, 50), default=3, show_default=True)
 @click.option("--rank", type=click.IntRange(1, 256), default=16, show_default=True)
 @click.option("--learning-rate", type=click.FloatRange(min=1e-6, max=1.0), default=3e-4)
@@ -82,6 +98,8 @@ def train(
     from_issues: bool,
     output: Path | None,
     base: Path | None,
+    merged: Path | None,
+    from_adapter: str | None,
     epochs: int,
     rank: int,
     learning_rate: float,
@@ -91,6 +109,13 @@ def train(
     device: str,
 ) -> None:
     """`digest train`: fine-tune a LoRA adapter for the embedded model (see the help text)."""
+    if from_adapter is not None:
+        if merged is None:
+            raise ConfigError("digest train --from-adapter merges an adapter: add --merged DIR")
+        if base is None:
+            base = _embedded_base(app)
+        _merge(app, base, _adapter_folder(from_adapter), merged)
+        return
     from digest.summarize.corpus import training_set
     from digest.summarize.train import Hyperparameters, train_adapter
 
@@ -149,6 +174,44 @@ def train(
         f"{result.best_epoch})\n"
         f"use it: summarizer.adapter: {result.output}   measure it: "
         f".venv/bin/python bench/bench_briefs.py --adapter {result.output}",
+        markup=False,
+    )
+    if merged is not None:
+        _merge(app, base, output, merged)
+
+
+def _embedded_base(app: AppState) -> Path:
+    from digest.summarize.embedded import embedded_folder
+
+    return embedded_folder(app.config.state_path)
+
+
+def _adapter_folder(name: str) -> Path:
+    """`builtin` (the bundled adapter) or a folder, checked to hold an adapter."""
+    from digest.summarize.adapters import ADAPTER_CONFIG, builtin_folder
+
+    folder = builtin_folder() if name == "builtin" else Path(name)
+    if not (folder / ADAPTER_CONFIG).is_file():
+        raise ConfigError(
+            f"digest train --from-adapter {name}: {folder} has no {ADAPTER_CONFIG} — give a "
+            "folder made by `digest train`, or builtin"
+        )
+    return folder
+
+
+def _merge(app: AppState, base: Path, adapter: Path, output: Path) -> None:
+    """Write the merged folder and say how to serve it."""
+    from digest.summarize.merge import ADAPTER_SUBFOLDER, write_merged
+
+    app.say(f"merging {adapter} into {base} …")
+    result = write_merged(base, adapter, output)
+    err.print(
+        f"merged model in {result.output} ({result.bytes / 1e6:,.0f} MB, {result.adapter_id}, "
+        f"{result.seconds:.0f} s)\n"
+        f"serve it: transformers serve {result.output} --port 8000   (recipes for vLLM, "
+        "Ollama, llama.cpp: docs/summarizer.md)\n"
+        f"feeds.yaml: summarizer: {{backend: openai, model: {result.output}, "
+        f"adapter: {result.output / ADAPTER_SUBFOLDER}}}",
         markup=False,
     )
 
