@@ -17,8 +17,8 @@ from digest.config import Config
 from digest.errors import NothingNew
 from digest.issue import Issue, IssueItem
 from digest.models import Brief, Item
-from digest.select import Selection, select
-from digest.store import Store
+from digest.select import Selection, select, window
+from digest.store import Outside, Store
 from digest.summarize import Summarizer, cache_version, make_summarizer, summarize_cached
 
 
@@ -58,21 +58,42 @@ def claims(all_issues: list[Issue], day: date) -> Claims:
     return Claims(elsewhere, frozenset(draft.claimed_ids), in_draft)
 
 
-def select_for(config: Config, store: Store, day: date, all_issues: list[Issue]) -> Selection:
-    """Selection for `day` under `claims`: what a draft of that date would add now."""
+def select_for(
+    config: Config, store: Store, day: date, all_issues: list[Issue], *, full: bool = False
+) -> Selection:
+    """Selection for `day` under `claims`: what a draft of that date would add now. Only the
+    items the date window can take are read (`select.window`, `Store.items_published`), so the
+    cost follows the window, not the history stored; `full` reads every stored item instead
+    (the same rules judge them: `--explain --full` lists each with why it was left out, and an
+    undated item no source lists any more is offered again)."""
     taken = claims(all_issues, day)
-    return select(config, store.items(), day, set(taken.elsewhere), taken.in_draft, taken.drafted)
+    start, end = window(config, day)
+    stored = store.items() if full or start is None else store.items_published(start, end)
+    return select(config, stored, day, set(taken.elsewhere), taken.in_draft, taken.drafted)
+
+
+def outside_window(config: Config, store: Store, day: date, full: bool = False) -> Outside | None:
+    """What `select_for(…, full=full)` did not read for `day` (`Store.outside`), or None when it
+    read everything (`full`, or no window)."""
+    start, end = window(config, day)
+    return None if full or start is None else store.outside(start, end)
 
 
 def make_draft(
-    config: Config, store: Store, day: date, summarizer: Summarizer | None = None
+    config: Config,
+    store: Store,
+    day: date,
+    summarizer: Summarizer | None = None,
+    *,
+    full: bool = False,
 ) -> DraftResult:
     """Select and summarize the items of `day` (a date in feeds.yaml's timezone) into its
     draft: a new issue file with the next free number, or the existing draft, to which only
     new items are appended (flagged 새 항목) and empty briefs filled. An approved or published
     issue is left alone. Returns what was done.
 
-    `summarizer` replaces the configured backend (tests, progress). The file is merged as it
+    `summarizer` replaces the configured backend (tests, progress); `full` judges every stored
+    item, not only the date window's (`select_for`). The file is merged as it
     is after summarizing, so an edit saved meanwhile is kept; it is written only when
     something was added or filled.
 
@@ -87,13 +108,14 @@ def make_draft(
     if existing and existing.status != "draft":
         return DraftResult(existing, 0, 0, False)  # approved or published: frozen
     current = existing or Issue(number=issues.draft_number(all_issues), date=day, name=config.title)
-    selection = select_for(config, store, day, all_issues)
+    selection = select_for(config, store, day, all_issues, full=full)
     new_items = [item for section in config.sections for item in selection.items(section.id)]
     unfilled = _unfilled(current, store)
     if not new_items and not unfilled:
         if existing:
             return DraftResult(existing, 0, 0, False)
-        raise NothingNew(explain_empty(config, day, selection))
+        outside = outside_window(config, store, day, full)
+        raise NothingNew(explain_empty(config, day, selection, outside))
     summarizer = summarizer or make_summarizer(config)
     to_summarize = new_items + [item for item, _ in unfilled]
     now = clock.now(config.timezone)
@@ -140,9 +162,12 @@ def make_draft(
     return DraftResult(current, added, cached, True, filled)
 
 
-def explain_empty(config: Config, day: date, selection: Selection) -> str:
+def explain_empty(
+    config: Config, day: date, selection: Selection, outside: Outside | None = None
+) -> str:
     """Why the draft of `day` has nothing to take, and what to do, from the `selection` that
-    found nothing (`select_for`): for the message of NothingNew (exit 3).
+    found nothing (`select_for`) and what it did not read (`outside_window`; None when it read
+    every stored item): for the message of NothingNew (exit 3).
 
     An empty store asks for `digest fetch`. Otherwise it says how many items are stored and the
     newest one's date; when every item is older than the window, the `select.window_days` that
@@ -152,30 +177,34 @@ def explain_empty(config: Config, day: date, selection: Selection) -> str:
     when = day.isoformat()
     stored = [item for item, _ in selection.rejected] + [c.item for c in selection.reserves]
     stored += [c.item for chosen in selection.chosen.values() for c in chosen]
-    if not stored:
+    unread = outside or Outside(0, 0, None)
+    total_stored = len(stored) + unread.older + unread.later
+    if not total_stored:
         return (
             f"nothing to draft for {when}: no items are stored yet — run `digest fetch` first "
             "(or `digest daily`, which fetches and drafts)"
         )
     tz = ZoneInfo(config.timezone)
     dates = [item.published.astimezone(tz).date() for item in stored if item.published]
+    if unread.newest:
+        dates.append(unread.newest.astimezone(tz).date())
     newest = max(dates) if dates else None
-    window = config.select.window_days
-    counts = {"old": 0, "issue": 0, "later": 0, "other": 0}
+    days = config.select.window_days
+    counts = {"old": unread.older, "issue": 0, "later": unread.later, "other": 0}
     for _, why in selection.rejected:
         counts[_rule(why)] += 1
     counts["other"] += len(stored) - len(selection.rejected)
-    total = _count(len(stored), "stored item")
-    if counts["old"] == len(stored) and window and newest:
-        every = f"all {total} are" if len(stored) > 1 else f"the {total} is"
+    total = _count(total_stored, "stored item")
+    if counts["old"] == total_stored and days and newest:
+        every = f"all {total} are" if total_stored > 1 else f"the {total} is"
         return (
-            f"nothing to draft for {when}: {every} older than the {window}-day window; the "
+            f"nothing to draft for {when}: {every} older than the {days}-day window; the "
             f"newest is from {newest.isoformat()} — to take it, set "
             f"`select.window_days: {(day - newest).days}` in feeds.yaml or draft its day with "
             f"`digest draft --date {newest.isoformat()}`; `digest fetch` brings newer items"
         )
     parts = [
-        f"{counts['old']:,} older than the {window}-day window" if counts["old"] else "",
+        f"{counts['old']:,} older than the {days}-day window" if counts["old"] else "",
         f"{counts['issue']:,} already in an issue" if counts["issue"] else "",
         f"{counts['later']:,} published after {when}" if counts["later"] else "",
         f"{counts['other']:,} left out by other rules" if counts["other"] else "",

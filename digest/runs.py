@@ -249,6 +249,7 @@ class DailyReport:
                 for o in self.fetch.outcomes
             ],
             "sources_failed": [o.source_id for o in self.fetch.failed],
+            "items_pruned": self.fetch.pruned,
             "pages": self.pages,
             "build_seconds": round(self.build_s, 3),
             "site_unchanged": self.site_current,

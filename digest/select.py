@@ -220,6 +220,17 @@ def _ineligible(
     return None
 
 
+def window(config: Config, day: date) -> tuple[datetime | None, datetime]:
+    """The publication times the issue of `day` can take, as (start, end), aware in feeds.yaml's
+    timezone: from midnight `select.window_days` days before `day` (None when the window is
+    null: no limit) up to midnight after `day`, end excluded. THE date window: `select` judges
+    by it, and `draft.select_for` reads only its items from the store."""
+    tz = ZoneInfo(config.timezone)
+    day_end = datetime.combine(day + timedelta(days=1), time(), tzinfo=tz)
+    days = config.select.window_days
+    return (day_end - timedelta(days=days + 1) if days else None), day_end
+
+
 def select(
     config: Config,
     candidates: list[Item],
@@ -234,10 +245,7 @@ def select(
     `taken` holds ids that appear in any other issue (they are not news twice); `drafted` the
     ids this day's draft already holds or dropped; `already_in_draft` counts what the draft
     holds per section (see `draft.claims`, the one rule that fills all three)."""
-    tz = ZoneInfo(config.timezone)
-    day_end = datetime.combine(day + timedelta(days=1), time(), tzinfo=tz)
-    window = config.select.window_days
-    day_start = day_end - timedelta(days=window + 1) if window else None
+    day_start, day_end = window(config, day)
     already_in_draft = already_in_draft or {}
     sources = {source.id: source for _, source in config.sources}
     taken_keys = set(taken) | {key for key in map(_id_key, taken) if key}
@@ -255,7 +263,7 @@ def select(
             set(selection.chosen),
             day_end,
             day_start,
-            window,
+            config.select.window_days,
         )
         if why:
             selection.rejected.append((item, why))

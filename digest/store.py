@@ -10,17 +10,37 @@ import os
 import sqlite3
 import stat
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 from digest.errors import DigestError
+from digest.http import redact_text, redact_url
 from digest.models import Brief, Item
 
-# Numbered migrations: index + 1 is the schema version stored in PRAGMA user_version.
-MIGRATIONS: list[str] = [
+# Times the store compares in SQL (the date window, retention) are UTC text in SQLite's own
+# datetime() format, so a migration can compute them in SQL and text order is time order.
+UTC_TEXT = "%Y-%m-%d %H:%M:%S"
+# Rows deleted per transaction when pruning: each batch commits on its own, so the write lock is
+# held briefly and a run killed mid-prune leaves whole batches done and the rest untouched.
+PRUNE_BATCH = 5_000
+
+
+def _redact_fetch_state(db: sqlite3.Connection) -> None:
+    """Migration 3: fetch state written before URLs were redacted may hold a feed's ?token=."""
+    rows = db.execute("SELECT source_id, url, last_error FROM fetch_state").fetchall()
+    for source_id, url, error in rows:
+        db.execute(
+            "UPDATE fetch_state SET url = ?, last_error = ? WHERE source_id = ?",
+            (redact_url(url), redact_text(error) if error else error, source_id),
+        )
+
+
+# Numbered migrations: index + 1 is the schema version stored in PRAGMA user_version. A string
+# is SQL statements separated by ";"; a function runs in the same transaction.
+MIGRATIONS: list[str | Callable[[sqlite3.Connection], None]] = [
     """
     CREATE TABLE items (
         id TEXT PRIMARY KEY,
@@ -58,6 +78,19 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (issue_number, recipient)
     );
     """,
+    # 2: the date window and retention, read through indexes instead of loading every row.
+    # published_utc follows the stored data (what selection reads); last_seen_utc is the last
+    # answer of its source that listed the item (first_seen until then).
+    """
+    ALTER TABLE items ADD COLUMN published_utc TEXT;
+    ALTER TABLE items ADD COLUMN last_seen_utc TEXT;
+    UPDATE items SET published_utc = datetime(json_extract(data, '$.published')),
+        last_seen_utc = datetime(first_seen);
+    CREATE INDEX items_by_published ON items (published_utc, last_seen_utc);
+    CREATE INDEX items_by_last_seen ON items (last_seen_utc);
+    CREATE INDEX items_by_source_seen ON items (source_id, last_seen_utc)
+    """,
+    _redact_fetch_state,
 ]
 
 
@@ -123,6 +156,17 @@ class FetchState:
     failures: int = 0
 
 
+@dataclass(frozen=True)
+class Outside:
+    """What a date window query left out (`Store.outside`): items published before the window
+    (undated ones last seen before it included), items published after it, and the newest
+    publication time stored (aware UTC, or None)."""
+
+    older: int
+    later: int
+    newest: datetime | None
+
+
 class Store:
     """The state database, `digest.db` under the state folder (SQLite in WAL mode): every item
     fetched, each source's fetch state, the brief cache and the send log. Times are stored as
@@ -165,8 +209,11 @@ class Store:
         version = self.db.execute("PRAGMA user_version").fetchone()[0]
         for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
             with self.transaction():
-                for statement in filter(str.strip, script.split(";")):
-                    self.db.execute(statement)
+                if callable(script):
+                    script(self.db)
+                else:
+                    for statement in filter(str.strip, script.split(";")):
+                        self.db.execute(statement)
                 self.db.execute(f"PRAGMA user_version = {number}")
 
     @contextmanager
@@ -185,29 +232,50 @@ class Store:
     def add_items(self, items: Iterable[Item], seen_at: datetime) -> int:
         """Keep everything a source returns, in one transaction; returns how many ids were
         new. A known id gets the source's current data but keeps its first_seen; a new one
-        records `seen_at` (aware) as first_seen."""
+        records `seen_at` (aware) as first_seen. Either way `seen_at` is its last sighting,
+        which retention reads (`prune_items`)."""
         new = 0
+        seen = _utc(seen_at)
         with self.transaction() as db:
             for item in items:
                 data = json.dumps(item.to_json(), ensure_ascii=False)
+                published = item.published.isoformat() if item.published else None
+                published_utc = _utc(item.published) if item.published else None
                 if db.execute("SELECT 1 FROM items WHERE id = ?", (item.id,)).fetchone():
                     # Seen before: refresh what the source says now, keep first_seen.
-                    db.execute("UPDATE items SET data = ? WHERE id = ?", (data, item.id))
+                    db.execute(
+                        "UPDATE items SET data = ?, published = ?, published_utc = ?, "
+                        "last_seen_utc = ? WHERE id = ?",
+                        (data, published, published_utc, seen, item.id),
+                    )
                     continue
                 db.execute(
-                    "INSERT INTO items (id, source_id, section_id, published, first_seen, data) "
-                    "VALUES (?, ?, ?, ?, ?, ?)",
+                    "INSERT INTO items (id, source_id, section_id, published, first_seen, data, "
+                    "published_utc, last_seen_utc) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                     (
                         item.id,
                         item.source_id,
                         item.section_id,
-                        item.published.isoformat() if item.published else None,
+                        published,
                         seen_at.isoformat(),
                         data,
+                        published_utc,
+                        seen,
                     ),
                 )
                 new += 1
         return new
+
+    def seen_again(self, source_id: str, at: datetime) -> int:
+        """A source answered 304 at `at` (aware): what its last answer listed is still listed, so
+        those items' last sighting moves to `at`. Returns how many items that touched."""
+        with self.transaction() as db:
+            cursor = db.execute(
+                "UPDATE items SET last_seen_utc = ? WHERE source_id = ? AND last_seen_utc = "
+                "(SELECT MAX(last_seen_utc) FROM items WHERE source_id = ?)",
+                (_utc(at), source_id, source_id),
+            )
+        return cursor.rowcount
 
     def _first_seen(self, item_id: str) -> str | None:
         row = self.db.execute("SELECT first_seen FROM items WHERE id = ?", (item_id,)).fetchone()
@@ -223,6 +291,67 @@ class Store:
             if wanted is None or item.source_id in wanted:
                 result.append(item)
         return result
+
+    def items_published(self, start: datetime, end: datetime) -> list[Item]:
+        """The items a date window from `start` to `end` (aware) can take, in the order of
+        `items`: those published in it, compared in UTC to the second with both ends included
+        (so a finer rule applied after, `select`, sees every item it could take), and undated
+        ones last seen since `start` (an undated item is offered while its source lists it).
+        Reads only those rows, through the time indexes: the cost follows the window, not the
+        history stored."""
+        low, high = _utc(start), _utc(end)
+        rows = self.db.execute(
+            "SELECT first_seen, id, data FROM items WHERE published_utc BETWEEN ? AND ? "
+            "UNION ALL SELECT first_seen, id, data FROM items "
+            "WHERE published_utc IS NULL AND last_seen_utc >= ? ORDER BY first_seen, id",
+            (low, high, low),
+        )
+        return [Item.from_json(json.loads(data)) for _, _, data in rows]
+
+    def outside(self, start: datetime, end: datetime) -> Outside:
+        """What `items_published(start, end)` leaves out, counted without reading it: items
+        published before `start` (with undated ones last seen before it) and after `end`, and
+        the newest publication time stored (UTC, to the second; None when nothing is dated)."""
+        low, high = _utc(start), _utc(end)
+        count = "SELECT COUNT(*) FROM items WHERE "
+        older = self.db.execute(count + "published_utc < ?", (low,)).fetchone()[0]
+        older += self.db.execute(
+            count + "published_utc IS NULL AND last_seen_utc < ?", (low,)
+        ).fetchone()[0]
+        later = self.db.execute(count + "published_utc > ?", (high,)).fetchone()[0]
+        (newest,) = self.db.execute("SELECT MAX(published_utc) FROM items").fetchone()
+        when = datetime.strptime(newest, UTC_TEXT).replace(tzinfo=UTC) if newest else None
+        return Outside(older, later, when)
+
+    def item_count(self) -> int:
+        """How many items the store holds."""
+        count: int = self.db.execute("SELECT COUNT(*) FROM items").fetchone()[0]
+        return count
+
+    def prune_items(
+        self, last_seen_before: datetime, keep: Iterable[str], batch: int = PRUNE_BATCH
+    ) -> int:
+        """Delete the items no source has listed since `last_seen_before` (aware), except the
+        ids in `keep`; returns how many were deleted. Deletes `batch` rows per transaction (see
+        PRUNE_BATCH): a crash loses no committed batch and leaves no half of one, and running
+        it again finishes the work; when nothing is left to delete it changes nothing."""
+        with self.transaction() as db:
+            db.execute("CREATE TEMP TABLE IF NOT EXISTS prune_keep (id TEXT PRIMARY KEY)")
+            db.execute("DELETE FROM temp.prune_keep")
+            db.executemany("INSERT OR IGNORE INTO temp.prune_keep VALUES (?)", ((i,) for i in keep))
+        cutoff = _utc(last_seen_before)
+        deleted = 0
+        while True:
+            with self.transaction() as db:
+                cursor = db.execute(
+                    "DELETE FROM items WHERE rowid IN (SELECT rowid FROM items "
+                    "WHERE last_seen_utc < ? AND id NOT IN (SELECT id FROM temp.prune_keep) "
+                    "LIMIT ?)",
+                    (cutoff, batch),
+                )
+            deleted += cursor.rowcount
+            if cursor.rowcount < batch:
+                return deleted
 
     def item(self, item_id: str) -> Item | None:
         """The stored item with id `item_id`, or None."""
@@ -258,7 +387,10 @@ class Store:
     ) -> None:
         """Record a fetch of `url` at `at`: with `error`, status "error", one more failure in
         a row, and the validators of the last good fetch of the same url kept; without,
-        `status` ("ok" or "not-modified"), the new validators and the failure count reset."""
+        `status` ("ok" or "not-modified"), the new validators and the failure count reset.
+        The url and the error are stored for display, so any secret in a URL is redacted
+        (`http.redact_url`: a private feed's ?token=, user-info)."""
+        url, error = redact_url(url), redact_text(error) if error else error
         with self.transaction() as db:
             previous = self.fetch_state(source_id)
             same_url = previous is not None and previous.url == url
@@ -340,6 +472,11 @@ class Store:
                 "INSERT OR REPLACE INTO send_log VALUES (?, ?, ?, ?, ?)",
                 (issue_number, recipient.lower(), status, detail, at.isoformat()),
             )
+
+
+def _utc(moment: datetime) -> str:
+    """`moment` (aware) as the store compares times in SQL: UTC, to the second (UTC_TEXT)."""
+    return moment.astimezone(UTC).strftime(UTC_TEXT)
 
 
 def atomic_write(path: Path, data: str | bytes) -> None:

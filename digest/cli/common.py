@@ -98,11 +98,19 @@ def echo_json(data: Any) -> None:
 
 
 def report_source(app: AppState) -> Callable[[SourceOutcome], None]:
-    """Failures always reach stderr, named; successes only with -v."""
+    """Failures always reach stderr, named, and so does an answer over the cap of items per
+    fetch (`fetch.MAX_ITEMS_PER_FETCH`); successes only with -v."""
 
     def report(outcome: SourceOutcome) -> None:
         if outcome.error:
             err.print(f"✗ {outcome.source_id}: {outcome.error}", markup=False, style="red")
+        elif outcome.over_cap:
+            err.print(
+                f"! {outcome.source_id}: answered {outcome.items + outcome.over_cap:,} items; "
+                f"kept the newest {outcome.items:,} ({outcome.new:,} new) — a source's cap per "
+                "fetch",
+                markup=False,
+            )
         elif outcome.not_modified:
             app.detail(f"· {outcome.source_id}: not modified (304)")
         else:

@@ -17,8 +17,10 @@ from digest.store import Store
     epilog=EXIT_CODES_HELP,
     help="""Pull every source (or one) into the store.
 
-Keeps everything a source returns; selection decides later. Sources answer 304 when nothing
-changed since the last fetch. With --json, every normalized item a source returned is printed
+Keeps everything a source returns (up to 5,000 items an answer, the newest); selection decides
+later. Sources answer 304 when nothing changed since the last fetch. Then it prunes the items
+no source has listed for select.window_days + 30 days and no issue file names (none when
+window_days is null). With --json, every normalized item a source returned is printed
 on stdout, one JSON object per line (times in ISO 8601); messages stay on stderr.
 
 \b
@@ -43,6 +45,8 @@ def fetch(app: AppState, source: str | None, as_json: bool = False) -> int:
     line = f"fetched {len(report.outcomes)} sources: {report.new_items} new items" + (
         f", {len(report.failed)} failed" if report.failed else ""
     )
+    if report.pruned:
+        line += f", {report.pruned:,} old items pruned"
     err.print(line, markup=False)
     if report.failed:
         return EXIT_SOURCE_FAILED

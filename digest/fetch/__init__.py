@@ -14,6 +14,7 @@ from digest.fetch.normalize import finish
 from digest.http import HttpClient, redact_text, redact_url
 from digest.models import Item
 from digest.registry import FETCHERS
+from digest.retention import prune
 from digest.store import FetchState, Store
 
 
@@ -30,6 +31,11 @@ class Fetched:
 
 
 MAX_WORKERS = 64
+# Items kept from one answer of one source, the newest first: 2.5 times the largest answer
+# feeds.yaml can ask for (arXiv `max_results` ≤ 2,000; a Reddit listing stops at 100), so no
+# real feed loses an item, while a feed inventing 50,000 ids an answer (issue 16, case 13)
+# cannot fill the store with them.
+MAX_ITEMS_PER_FETCH = 5_000
 Fetcher = Callable[[SourceConfig, str, HttpClient, FetchState | None], Fetched]
 
 
@@ -50,6 +56,7 @@ class SourceOutcome:
     not_modified: bool = False
     error: str | None = None  # one line: what failed and, where we know it, the fix
     returned: list[Item] = field(default_factory=list)  # what the source gave, for --json
+    over_cap: int = 0  # items past MAX_ITEMS_PER_FETCH in its answer, not stored
 
 
 @dataclass
@@ -57,6 +64,7 @@ class FetchReport:
     """Every source's outcome of one `fetch_all`, in feeds.yaml's order."""
 
     outcomes: list[SourceOutcome] = field(default_factory=list)
+    pruned: int = 0  # items deleted after the fetch, past use (`retention.prune`)
 
     @property
     def failed(self) -> list[SourceOutcome]:
@@ -83,9 +91,12 @@ def fetch_all(
     exception from its fetcher (a parser bug), becomes its one-line `error`, with any secret
     in a URL redacted (`http.redact_text`), as is the url stored in its fetch state. A source's
     `window_days` defaults to `select.window_days`; a url without a scheme is a file relative
-    to feeds.yaml. `http` replaces the HTTP client (tests); `on_done` is told each outcome as
-    it is stored. Raises ConfigError when `only` names no source; the store's SQLite errors
-    propagate (`runs.stage` names them in `digest daily`)."""
+    to feeds.yaml. An answer keeps its MAX_ITEMS_PER_FETCH newest items (the outcome counts
+    the rest in `over_cap`); a 304 keeps the last answer's items current (`Store.seen_again`).
+    After storing, the items past use are pruned (`retention.prune`; counted in `pruned`).
+    `http` replaces the HTTP client (tests); `on_done` is told each outcome as it is stored.
+    Raises ConfigError when `only` names no source; the store's SQLite errors propagate
+    (`runs.stage` names them in `digest daily`)."""
     http = http or HttpClient()
     jobs = [
         (
@@ -135,10 +146,13 @@ def fetch_all(
                 outcome.error = result
                 store.record_fetch(source.id, shown_url, at, error=result)
             else:
-                outcome.items = len(result.items)
-                outcome.returned = result.items
+                kept = _newest(result.items, MAX_ITEMS_PER_FETCH)
+                outcome.items, outcome.over_cap = len(kept), len(result.items) - len(kept)
+                outcome.returned = kept
                 outcome.not_modified = result.not_modified
-                outcome.new = store.add_items(result.items, at)
+                outcome.new = store.add_items(kept, at)
+                if result.not_modified:
+                    store.seen_again(source.id, at)
                 store.record_fetch(
                     source.id,
                     shown_url,
@@ -150,7 +164,23 @@ def fetch_all(
             report.outcomes.append(outcome)
             if on_done:
                 on_done(outcome)
+    report.pruned = prune(config, store, clock.now(config.timezone))
     return report
+
+
+def _newest(items: list[Item], limit: int) -> list[Item]:
+    """At most `limit` of `items`: the most recently published (undated ones last), in the
+    answer's order."""
+    if len(items) <= limit:
+        return items
+
+    def age(index: int) -> tuple[bool, float]:
+        published = items[index].published
+        return (published is None, -published.timestamp() if published else 0.0)
+
+    order = sorted(range(len(items)), key=age)  # stable: ties keep the answer's order
+    chosen = set(order[:limit])
+    return [item for i, item in enumerate(items) if i in chosen]
 
 
 def _one_line(reason: str, limit: int = 300) -> str:
