@@ -227,6 +227,10 @@ def test_removed_and_deleted_posts_are_kept_and_say_why(httpserver: HTTPServer) 
         {"id": "a4", "title": "[deleted by user]", "selftext": ""},
         {"id": "a5", "title": "Live", "selftext": "Still here.", "author": "[deleted]"},
         {"id": "a6", "title": "Live", "selftext": "x", "removed_by_category": None},
+        # What Reddit's site writes for an admin removal, with no category in the JSON.
+        {"id": "a7", "title": "Admin removed", "selftext": "[ Removed by Reddit ]",
+         "removed_by_category": None},
+        {"id": "a8", "title": "Shouting", "selftext": "[Removed]"},
     )  # fmt: skip
     items = _fetch(httpserver, body)
     gone = {i.id: i.reddit.removed for i in items}
@@ -237,10 +241,17 @@ def test_removed_and_deleted_posts_are_kept_and_say_why(httpserver: HTTPServer) 
         "reddit:a4": "deleted by its author",
         "reddit:a5": "",
         "reddit:a6": "",
+        "reddit:a7": "removed by Reddit",
+        "reddit:a8": "removed by moderators",
     }
+    assert by_id_summary(items, "reddit:a7") == ""  # the placeholder is not a post's text
     by_id = {i.id: i for i in items}
     assert by_id["reddit:a1"].summary == "" and by_id["reddit:a1"].authors == ()
     assert by_id["reddit:a5"].authors == ()  # the account is gone, the post is not
+
+
+def by_id_summary(items: list[Item], ident: str) -> str:
+    return next(i.summary for i in items if i.id == ident)
 
 
 def test_a_removed_post_in_the_atom_feed_says_so_too() -> None:

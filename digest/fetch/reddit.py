@@ -235,7 +235,11 @@ def _item(child: Any, source: SourceConfig, section_id: str, escaped: bool) -> I
         published=_created(post.get("created_utc")),
         authors=(f"u/{author}",) if author and author not in GONE else (),
         # Markdown: its character references (&#x200B;, &lt;) read as the reader sees them.
-        summary=plain_text(markdown_text(selftext), SELFTEXT_CHARS) if selftext not in GONE else "",
+        summary=(
+            ""
+            if gone_marker(selftext) in GONE.keys() | GONE_TITLES
+            else plain_text(markdown_text(selftext), SELFTEXT_CHARS)
+        ),
         reddit=RedditFields(
             score=_int(post.get("score")),
             comments=_int(post.get("num_comments")),
@@ -266,11 +270,21 @@ def _gone(post: dict[str, Any], title: str, selftext: str) -> str:
         if category in ("deleted", "author"):
             return "deleted by its author"
         return f"removed ({category.replace('_', ' ')})"
-    if selftext in GONE:
-        return GONE[selftext]
-    if title.lower() in GONE_TITLES:
-        return "deleted by its author" if "deleted" in title else "removed by Reddit"
+    for text in (selftext, title):
+        marker = gone_marker(text)
+        if marker in GONE:
+            return GONE[marker]
+        if marker in GONE_TITLES:
+            return "deleted by its author" if "deleted" in marker else "removed by Reddit"
     return ""
+
+
+def gone_marker(text: str) -> str:
+    """`text` as Reddit's placeholders for a vanished post compare: lower case, one space, no
+    space inside the brackets ("[ Removed by Reddit ]" is "[removed by reddit]", which Reddit's
+    own site writes for an admin removal)."""
+    text = " ".join(text.split()).lower()
+    return re.sub(r"\[\s*(.*?)\s*\]", r"[\1]", text)
 
 
 def _int(value: Any) -> int:
