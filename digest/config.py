@@ -21,7 +21,7 @@ from pydantic import (
     model_validator,
 )
 
-from digest.encoding import decode_text, header_url, link_url, parse_mailbox, unsafe_text
+from digest.encoding import decode_text, header_url, link_url, parse_mailbox, site_url, unsafe_text
 from digest.errors import ConfigError
 from digest.registry import BACKENDS, FETCHERS
 
@@ -172,7 +172,7 @@ class SiteConfig(_Strict):
     it), the `output` folder `digest build` writes (relative to feeds.yaml) and how many
     `recent` issues the home page lists (at least 1)."""
 
-    url: str = ""
+    url: Annotated[str, AfterValidator(site_url)] = ""
     output: str = "site"
     recent: int = Field(default=10, ge=1)
 

@@ -135,6 +135,13 @@ def header_url(text: str) -> str:
     return f"{parts.scheme.lower()}://{host}{f':{port}' if port else ''}{rest}"
 
 
+def site_url(text: str) -> str:
+    """The site's public address as every page, the feed's ids and `xml:base` use it: ""
+    for a blank setting, else an http(s) URL as `header_url` writes it (a space or Korean in
+    the path %-encoded). Raises ValueError as `header_url` does."""
+    return header_url(text) if text.strip() else ""
+
+
 def link_url(text: str) -> str:
     """A link setting that every reader gets alike (the subscribe link), as it may go into an
     href or a header: an http(s) URL as `header_url` writes it, or `mailto:` with each address

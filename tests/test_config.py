@@ -259,3 +259,14 @@ def test_an_invalid_digest_now_is_a_config_error() -> None:
 def test_the_title_is_one_line_of_at_most_200_characters(tmp_path: Path, title: str) -> None:
     message = _error(tmp_path, GOOD.replace("title: 뉴랄브리핑", f"title: {title}"))
     assert message.startswith(f"{tmp_path / 'feeds.yaml'}:1: title: ")
+
+
+def test_the_site_url_is_checked_and_encoded_at_load(tmp_path: Path) -> None:
+    """Every page, the feed's ids and xml:base use site.url: a space or Korean in its path is
+    %-encoded once, here; another scheme is refused naming the line (field case 11's kind)."""
+    spaced = load_config(_write(tmp_path, GOOD + "site:\n  url: https://example.org/ml news/\n"))
+    assert spaced.site.url == "https://example.org/ml%20news/"
+    korean = load_config(_write(tmp_path, GOOD + "site:\n  url: https://예시.kr/뉴스/\n"))
+    assert korean.site.url == "https://xn--vv4b11d.kr/%EB%89%B4%EC%8A%A4/"  # IDNA 2003 punycode
+    message = _error(tmp_path, GOOD + "site:\n  url: ftp://example.org/\n")
+    assert "feeds.yaml:" in message and "site.url" in message
