@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import date
 from pathlib import Path
 
@@ -121,7 +122,8 @@ _text = (
         min_size=1,
         max_size=40,
     )
-    .map(lambda s: " ".join(s.split()))
+    # Values inside are NFC (the fetch boundary and the desk normalize; the reader does too).
+    .map(lambda s: " ".join(unicodedata.normalize("NFC", s).split()))
     .filter(bool)
 )
 _items = st.builds(

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import shutil
+import unicodedata
 from dataclasses import fields, replace
 from datetime import date
 from pathlib import Path
@@ -35,7 +36,10 @@ PIECES = [
     "item: ", "검토 필요", "미검토", ":",
 ]  # fmt: skip
 HOSTILE = st.lists(st.sampled_from(PIECES), max_size=6).map("".join)
-ANY = st.text(st.characters(blacklist_categories=("Cs",)), max_size=20)
+# Values inside are NFC (the fetch boundary and the desk normalize; the reader does too).
+ANY = st.text(st.characters(blacklist_categories=("Cs",)), max_size=20).map(
+    lambda s: unicodedata.normalize("NFC", s)
+)
 VALUE = st.one_of(HOSTILE, ANY)
 FILLED = VALUE.filter(bool)
 LINES = st.lists(VALUE, max_size=3).filter(lambda ls: not ls or (ls[0] != "" and ls[-1] != ""))
@@ -318,7 +322,7 @@ def _old_item_lines(item: IssueItem) -> list[str]:
 
 OLD_TEXT = (
     st.text(st.characters(blacklist_categories=("Cs", "Cc", "Zl", "Zp")), min_size=1, max_size=30)
-    .map(lambda s: " ".join(s.split()))
+    .map(lambda s: " ".join(unicodedata.normalize("NFC", s).split()))
     .filter(bool)
 )
 

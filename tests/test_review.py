@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -215,6 +216,18 @@ def test_a_second_note_is_added_and_replace_says_what_it_replaced(desk) -> None:
     assert issues.load(draft_file(desk)).items[0].note == "고쳐 쓴 한마디"
     assert desk("review", "note", "g1", "", "--replace").code == 0
     assert "[한마디]" not in draft_file(desk).read_text()
+
+
+def test_korean_typed_as_nfd_is_kept_as_nfc(desk) -> None:
+    """macOS writes decomposed Hangul (NFD); inside, everything is NFC (field case 07's kind)."""
+    nfd = unicodedata.normalize("NFD", "꼭 읽어볼 것")
+    assert nfd != "꼭 읽어볼 것"
+    assert desk("review", "note", "g1", nfd).code == 0
+    text = draft_file(desk).read_text(encoding="utf-8")
+    assert unicodedata.is_normalized("NFC", text) and "꼭 읽어볼 것" in text
+    # A hand edit in NFD reads back as NFC.
+    draft_file(desk).write_text(unicodedata.normalize("NFD", text), encoding="utf-8")
+    assert issues.load(draft_file(desk)).items[0].note == "꼭 읽어볼 것"
 
 
 def test_regen_discards_the_cached_brief(desk) -> None:

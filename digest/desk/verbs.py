@@ -242,7 +242,7 @@ def note(
     draft = find_editable(config, day)
     ref = resolve_live(draft, token, config)
     item = ref.item
-    text = " ".join(text.split())
+    text = plain_text(text)  # one NFC line: a note typed on macOS may arrive as NFD
     replaced = ""
     if replace or not item.note:
         replaced, item.note = (item.note if replace else ""), text

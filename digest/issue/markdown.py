@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 import re
+import unicodedata
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -305,7 +306,10 @@ def parse(text: str, path: Path | None = None, *, strict: bool = False) -> Issue
     unclosed front matter, invalid YAML, a missing number or date, an unknown status, bad
     corrections, or a second 뺀 항목 heading."""
     where = str(path or "<issue>")
-    lines = _LINE_END.split(text.removeprefix("\ufeff"))
+    # NFC inside (a hand edit on macOS may write NFD Hangul): matching, keywords and search
+    # then see one spelling.
+    text = unicodedata.normalize("NFC", text.removeprefix("\ufeff"))
+    lines = _LINE_END.split(text)
     if lines[0].rstrip() != "---":
         raise IssueFileError(f"{where}:1: no front matter — the file must start with '---'")
     end = next((n for n, line in enumerate(lines) if n and line.rstrip() == "---"), None)
