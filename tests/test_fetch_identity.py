@@ -47,6 +47,17 @@ DAY = date(2026, 11, 23)
         ("https://e.org/p?b=2&a=1", "https://e.org/p?b=2&a=1"),
         ("HTTPS://E.ORG:443/p#top", "https://e.org/p"),
         ("http://e.org:80", "http://e.org/"),
+        # One page however its path is escaped (RFC 3986 §6.2.2); an escaped "/" stays.
+        (
+            "https://en.wikipedia.org/wiki/Q%20learning_%28algorithm%29",
+            "https://en.wikipedia.org/wiki/Q%20learning_(algorithm)",
+        ),
+        (
+            "https://en.wikipedia.org/wiki/Q learning_(algorithm)",
+            "https://en.wikipedia.org/wiki/Q%20learning_(algorithm)",
+        ),
+        ("https://e.org/a%2fb/%7euser/%ea%b0%80", "https://e.org/a%2Fb/~user/%EA%B0%80"),
+        ("https://e.org/가", "https://e.org/%EA%B0%80"),
     ],
 )
 def test_canonical_url(url: str, canonical: str) -> None:

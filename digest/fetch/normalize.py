@@ -20,6 +20,7 @@ import calendar
 import html
 import ipaddress
 import re
+import string
 import time
 import unicodedata
 from dataclasses import replace
@@ -93,6 +94,11 @@ _JOINERS = "\u200d\ufe0e\ufe0f"
 _SAFE_PATH = "/:@!$&'()*+,;=-._~%"
 _SAFE_QUERY = _SAFE_PATH + "?"
 _LONE_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
+# RFC 3986 §6.2.2: escapes compare case-insensitively, and an escaped character the path may
+# hold as it is (unreserved, or a sub-delim servers treat alike: Wikipedia's "%28" and "(") is
+# the same page written literally. "/" stays escaped: %2F is not a path separator.
+_ESCAPE = re.compile(r"%([0-9A-Fa-f]{2})")
+_LITERAL_IN_PATH = frozenset(string.ascii_letters + string.digits + "-._~!$&'()*+,;=:@")
 _PERCENT_HEX = re.compile(r"%[0-9a-f][0-9A-Fa-f]|%[0-9A-F][a-f]")
 _HOST = re.compile(r"[a-z0-9_-]+(\.[a-z0-9_-]+)*\.?")
 _DEFAULT_PORT = {"http": 80, "https": 443}
@@ -233,7 +239,15 @@ def canonical_url(url: str, keep_fragment: bool = False) -> str:
     fragment = parts.fragment
     if not keep_fragment or NAVIGATION_FRAGMENT.match(unquote_plus(fragment)):
         fragment = ""
-    return urlunsplit((parts.scheme, parts.netloc, parts.path, query, fragment))
+    return urlunsplit((parts.scheme, parts.netloc, _plain_escapes(parts.path), query, fragment))
+
+
+def _plain_escapes(path: str) -> str:
+    def one(escape: re.Match[str]) -> str:
+        char = chr(int(escape.group(1), 16))
+        return char if char in _LITERAL_IN_PATH else "%" + escape.group(1).upper()
+
+    return _ESCAPE.sub(one, path)
 
 
 def _tracking(piece: str, ref_is_content: bool) -> bool:
