@@ -135,6 +135,24 @@ def test_a_forum_feed_without_guids_keeps_its_posts_apart() -> None:
     assert [i.id for i in items] == ["https://f.org/thread#post-1", "https://f.org/thread#post-2"]
 
 
+def test_entries_of_one_page_with_their_own_ids_stay_apart() -> None:
+    """A release-notes page whose Atom entries share the link and differ only by <id>: the
+    newer release must not overwrite the older (field case 04's kind, without fragments)."""
+    entries = "".join(
+        f"<entry><title>Release {v}</title><id>tag:docs.example.org,2026:release-{v}</id>"
+        '<link href="https://docs.example.org/release-notes"/>'
+        f"<updated>2026-11-2{n}T01:00:00Z</updated><summary>notes</summary></entry>"
+        for n, v in ((3, "2.4.0"), (2, "2.3.1"))
+    )
+    body = f'<feed xmlns="http://www.w3.org/2005/Atom"><title>t</title>{entries}</feed>'
+    items = rss.parse(body.encode(), source(), "news")
+    assert len({i.id for i in items}) == 2
+    assert {i.url for i in items} == {"https://docs.example.org/release-notes"}
+    assert items[0].id.startswith("https://docs.example.org/release-notes#tag")
+    again = rss.parse(body.encode(), source(), "news")
+    assert [i.id for i in again] == [i.id for i in items]  # stable from fetch to fetch
+
+
 def test_a_lone_fragment_without_an_own_id_is_navigation() -> None:
     (item,) = rss.parse(
         feed(("Post", "https://e.org/post/?utm_source=rss#section-2")), source(), "n"

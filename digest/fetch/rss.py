@@ -5,8 +5,9 @@ from __future__ import annotations
 import html
 import re
 from collections import defaultdict
+from dataclasses import replace
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import quote, urljoin, urlsplit
 
 import feedparser
 
@@ -107,11 +108,15 @@ def parse(body: bytes, source: SourceConfig, section_id: str, content_type: str 
         )
     addresses = [_address(entry, source.url) for entry in feed.entries]
     shared = _pages_with_fragments(link for link, _ in addresses)
-    return [
-        item
-        for entry, (link, guid) in zip(feed.entries, addresses, strict=True)
-        if (item := _item(entry, link, guid, shared, source, section_id))
-    ]
+    many = _pages_with_many_ids(addresses)
+    items = []
+    for entry, (link, guid) in zip(feed.entries, addresses, strict=True):
+        item = _item(entry, link, guid, shared, source, section_id)
+        if item and not item.id.startswith("arxiv:") and canonical_url(link) in many:
+            item = replace(item, id=f"{item.id}#{quote(guid, safe='')}")
+        if item:
+            items.append(item)
+    return items
 
 
 def _address(entry: Any, base: str) -> tuple[str, str]:
@@ -130,6 +135,17 @@ def _pages_with_fragments(links: Any) -> set[str]:
         if link:
             fragments[canonical_url(link)].add(urlsplit(link).fragment)
     return {page for page, seen in fragments.items() if len(seen) > 1}
+
+
+def _pages_with_many_ids(addresses: list[tuple[str, str]]) -> set[str]:
+    """Pages that several entries link with no fragment to tell them apart but with their own
+    ids (a release-notes page whose Atom entries are tag:…:v2.4.0 and tag:…:v2.3.1): there the
+    entry's id is part of the item's, or the newer entry would overwrite the older one."""
+    ids: dict[str, set[str]] = defaultdict(set)
+    for link, guid in addresses:
+        if link and guid and not urlsplit(link).fragment:
+            ids[canonical_url(link)].add(guid)
+    return {page for page, seen in ids.items() if len(seen) > 1}
 
 
 def _body(entry: Any) -> tuple[str, str]:
