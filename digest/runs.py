@@ -51,8 +51,15 @@ def run_lock(state_dir: Path, timezone: str = "UTC") -> Iterator[str | None]:
     path = StatePaths(state_dir).lock
     try:
         state_dir.mkdir(parents=True, exist_ok=True)
-        handle = path.open("a+", encoding="utf-8")
+        # O_NOFOLLOW: a link planted at the lock's name is refused (ELOOP), never written through.
+        flags = os.O_RDWR | os.O_CREAT | os.O_APPEND | getattr(os, "O_NOFOLLOW", 0)
+        handle = os.fdopen(os.open(path, flags, 0o644), "a+", encoding="utf-8")
     except OSError as exc:
+        if path.is_symlink():
+            raise DigestError(
+                f"{path} is a symbolic link, which digest never follows — remove it "
+                "(`rm` the link, not its target) and run again. Nothing was changed."
+            ) from None
         raise DigestError(
             f"{path}: cannot create the lock file ({exc.strerror or exc}) — the state folder "
             f"{state_dir} must be writable by this user; fix its permissions or set state_dir: "

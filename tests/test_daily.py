@@ -255,6 +255,19 @@ def test_a_dead_holders_lock_is_taken_over(run_cli, newsroom: Newsroom) -> None:
     assert record["took_over_lock_from"].startswith("pid 999999999")
 
 
+def test_a_link_planted_as_the_lock_is_refused_not_followed(run_cli, newsroom: Newsroom) -> None:
+    """Security class 5: the lock is opened with O_NOFOLLOW; its target is never touched."""
+    state = newsroom.path / ".digest"
+    state.mkdir()
+    target = newsroom.path.parent / "outside.txt"
+    target.write_text("not digest's")
+    (state / "lock").symlink_to(target)
+    result = daily(run_cli, newsroom, "2026-04-30")
+    assert result.code == 1 and "is a symbolic link" in result.err and "Traceback" not in result.err
+    assert target.read_text() == "not digest's"
+    assert not (newsroom.path / "issues").exists()  # nothing was changed
+
+
 def test_progress_bars_only_on_a_terminal(run_cli, newsroom: Newsroom, monkeypatch) -> None:
     import io
 

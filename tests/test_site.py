@@ -23,7 +23,7 @@ from digest.issue import Issue, IssueItem, Section
 from digest.site import build_site
 from digest.site.manifest import MANIFEST_NAME
 from digest.site.model import keyword_slug
-from digest.site.slug import slugify
+from digest.site.slug import MAX_SLUG_BYTES, slugify
 
 SITE_URL = "https://example.github.io/neural-briefing/"
 KEYWORDS = [
@@ -213,6 +213,15 @@ def test_slugs_never_collide() -> None:
     names = ["C", "C++", "C#", "c-", "A B", "A-B", "a_b", "강화 학습", "강화-학습", "강화학습"]
     slugs = [slugify(n) for n in names]
     assert len(set(slugs)) == len(slugs)
+
+
+def test_a_long_keyword_s_slug_fits_a_folder_name_and_stays_unique() -> None:
+    """Security class 6: file names derived from data are bounded, with a stable hash."""
+    long_korean, other = "강화학습" * 100, "강화학습" * 99 + "역전파"
+    slugs = [slugify(long_korean), slugify(other), slugify("a" * 500)]
+    assert all(len(s.encode("utf-8")) <= MAX_SLUG_BYTES for s in slugs)
+    assert len(set(slugs)) == 3 and slugs[0] == slugify(long_korean)
+    assert slugify("강화학습") == "강화학습"  # a short keyword is still its own slug
 
 
 def test_glossary_in_ganada_order_with_where_each_appeared(site: Path) -> None:

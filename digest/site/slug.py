@@ -15,6 +15,9 @@ import unicodedata
 from functools import lru_cache
 from urllib.parse import quote
 
+# A folder name may be 255 bytes on Linux, macOS and Windows file systems; Hangul is 3 bytes in
+# UTF-8. A longer keyword's slug is cut (on a character) and told apart by its hash.
+MAX_SLUG_BYTES = 120
 _NOT_WORD = re.compile(r"[^\w]+")
 _LOSSLESS = re.compile(r"\w+(?: \w+)*")
 
@@ -28,13 +31,17 @@ def keyword_identity(keyword: str) -> str:
 
 @lru_cache(maxsize=16384)
 def slugify(keyword: str) -> str:
-    """A non-empty, stable slug unique to the keyword's identity."""
+    """A non-empty, stable slug unique to the keyword's identity, at most MAX_SLUG_BYTES
+    bytes of UTF-8 (a folder name on disk)."""
     identity = keyword_identity(keyword)
     base = _NOT_WORD.sub("-", identity).strip("-")
-    if identity and _LOSSLESS.fullmatch(identity):
+    fits = len(base.encode("utf-8")) <= MAX_SLUG_BYTES
+    if identity and fits and _LOSSLESS.fullmatch(identity):
         return base  # lossless slugs contain no "--" (spaces are single), so never collide below
     digest = hashlib.sha1(identity.encode("utf-8")).hexdigest()[:8]
-    return f"{base or 'k'}--{digest}"
+    room = MAX_SLUG_BYTES - len(digest) - 2
+    cut = base.encode("utf-8")[:room].decode("utf-8", errors="ignore").strip("-")
+    return f"{cut or 'k'}--{digest}"
 
 
 def url_path(slug: str) -> str:
