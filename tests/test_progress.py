@@ -4,9 +4,12 @@ and transformers' own bars and warnings never print through ours."""
 
 from __future__ import annotations
 
+import sys
 import warnings
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from digest.config import Config
 from digest.models import Item
@@ -102,3 +105,16 @@ def test_library_deprecation_notices_never_reach_the_user() -> None:
             warnings.warn("`past_key_values` is deprecated", FutureWarning, stacklevel=1)
         warnings.warn("ours still shows", UserWarning, stacklevel=1)
     assert [str(w.message) for w in shown] == ["ours still shows"]
+
+
+def test_the_gguf_reader_draws_no_bar_of_its_own(capsys: Any) -> None:
+    """transformers' GGUF reader calls tqdm directly; converting the embedded model once must
+    not print that bar into the cron mail."""
+    reader = pytest.importorskip("transformers.modeling_gguf_pytorch_utils")
+    from digest.summarize.embedded import gguf_bar_off
+
+    with gguf_bar_off():
+        assert list(reader.tqdm(range(3), desc="Converting and de-quantizing")) == [0, 1, 2]
+    assert "Converting" not in capsys.readouterr().err
+    list(reader.tqdm(range(3), desc="Converting and de-quantizing", file=sys.stderr))
+    assert "Converting" in capsys.readouterr().err  # restored afterwards: the test can fail

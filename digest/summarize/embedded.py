@@ -7,6 +7,7 @@ seconds. torch and transformers are imported only when a conversion runs.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import shutil
@@ -67,10 +68,11 @@ def convert_gguf(gguf: Path, folder: Path) -> None:
     shutil.rmtree(tmp, ignore_errors=True)
     try:
         kwargs = {"gguf_file": gguf.name}
-        tokenizer = transformers.AutoTokenizer.from_pretrained(str(gguf.parent), **kwargs)
-        model = transformers.AutoModelForCausalLM.from_pretrained(
-            str(gguf.parent), dtype=torch.float32, **kwargs
-        )
+        with gguf_bar_off():
+            tokenizer = transformers.AutoTokenizer.from_pretrained(str(gguf.parent), **kwargs)
+            model = transformers.AutoModelForCausalLM.from_pretrained(
+                str(gguf.parent), dtype=torch.float32, **kwargs
+            )
         # The weights are plain floats now; the GGUF quantizer only blocks saving them.
         model.hf_quantizer = None
         if hasattr(model.config, "quantization_config"):
@@ -102,6 +104,27 @@ def import_stack() -> tuple[Any, Any]:
         ) from None
     quiet_libraries(transformers)
     return torch, transformers
+
+
+@contextmanager
+def gguf_bar_off() -> Iterator[None]:
+    """Within the `with`, transformers' GGUF reader draws no bar: it calls tqdm itself
+    ("Converting and de-quantizing GGUF tensors..."), which `disable_progress_bar` does not
+    reach, so without this the bar prints into the cron mail and through our progress bar."""
+    try:
+        import transformers.modeling_gguf_pytorch_utils as reader
+    except ImportError:  # another transformers layout: nothing to silence here
+        yield
+        return
+    bar = getattr(reader, "tqdm", None)
+    if bar is None:
+        yield
+        return
+    reader.tqdm = functools.partial(bar, disable=True)
+    try:
+        yield
+    finally:
+        reader.tqdm = bar
 
 
 @contextmanager
