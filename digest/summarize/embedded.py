@@ -120,11 +120,11 @@ def gguf_bar_off() -> Iterator[None]:
     if bar is None:
         yield
         return
-    reader.tqdm = functools.partial(bar, disable=True)
+    setattr(reader, "tqdm", functools.partial(bar, disable=True))  # noqa: B010
     try:
         yield
     finally:
-        reader.tqdm = bar
+        setattr(reader, "tqdm", bar)  # noqa: B010
 
 
 @contextmanager
