@@ -45,6 +45,7 @@ class ModelServer:
         # Offline: a local folder needs no hub, and a test must never reach one.
         env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
         env["OMP_NUM_THREADS"] = "1"  # the test machine has two cores and a client to run
+        env["PYTHONUNBUFFERED"] = "1"  # the access log is read while the server runs
         self._out = log.open("wb")
         self.process = subprocess.Popen(
             command, stdout=self._out, stderr=subprocess.STDOUT, env=env, start_new_session=True

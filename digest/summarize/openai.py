@@ -166,7 +166,8 @@ class OpenAIGenerator:
             answered = 0
             while pending:
                 done, pending = wait(pending, return_when=FIRST_EXCEPTION)
-                for future in done:
+                # Answers first, so what was answered is counted before a failure is raised.
+                for future in sorted(done, key=lambda f: f.exception() is not None):
                     if future.exception() is not None:
                         # The server is gone or refuses: the queued requests would only
                         # fail the same way, one retry schedule each.
