@@ -177,6 +177,7 @@ class TransformersGenerator:
         # A tuned model continues its own short prompt, a base model the few-shot pattern; an
         # instruction model gets its chat template and answers in JSON.
         self.tuned = self.adapter is not None
+        self.writes_notes = not self.source.embedded  # as LazyTransformersGenerator says
         self.completion = (
             self.tuned or self.source.embedded or not getattr(self.tokenizer, "chat_template", None)
         )
