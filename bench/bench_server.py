@@ -40,7 +40,7 @@ sys.path.insert(0, str(ROOT))
 from digest.config import Config  # noqa: E402
 from digest.models import Item  # noqa: E402
 from digest.summarize.adapters import builtin_folder  # noqa: E402
-from digest.summarize.corpus import CorpusLine, bundled  # noqa: E402
+from digest.summarize.corpus import bundled  # noqa: E402
 from digest.summarize.embedded import embedded_folder  # noqa: E402
 from digest.summarize.generative import Generator  # noqa: E402
 from digest.summarize.merge import ADAPTER_SUBFOLDER, MERGED_RECORD, write_merged  # noqa: E402
@@ -48,31 +48,16 @@ from digest.summarize.prompt import Prompt, build, parse  # noqa: E402
 from digest.summarize.usage import Usage  # noqa: E402
 from digest.summarize.validate import problems  # noqa: E402
 
+sys.path.insert(0, str(ROOT / "bench"))
+from bench_briefs import as_item  # noqa: E402
+from bench_briefs import config as briefs_config  # noqa: E402
+
 MODES = ("inprocess", "server", "server-cb")
 
 
 def config(state: Path, **summarizer: Any) -> Config:
-    return Config.model_validate(
-        {
-            "sections": [
-                {"id": "a", "title": "A", "sources": [{"id": "s", "type": "rss", "url": "x"}]}
-            ],
-            "summarizer": summarizer,
-            "state_dir": str(state),
-            "base_dir": str(ROOT),
-        }
-    )
-
-
-def as_item(line: CorpusLine) -> Item:
-    return Item(
-        id=line.id,
-        title=line.title,
-        url=line.url or f"https://arxiv.org/abs/{line.id}",
-        source_id=line.kind,
-        section_id="a",
-        summary=line.source,
-    )
+    """bench_briefs' configuration with these summarizer settings (an `openai` backend's too)."""
+    return briefs_config(state, summarizer)
 
 
 def uptime() -> str:
