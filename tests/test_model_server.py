@@ -25,11 +25,11 @@ if not serving_installed():
         allow_module_level=True,
     )
 
+from test_openai_backend import items as _items
 from tiny_model import tiny_model
 
 from digest import issue as issues
 from digest.config import Config
-from digest.models import Item
 from digest.store import Store
 from digest.summarize import make_summarizer
 from digest.summarize.usage import metered
@@ -126,20 +126,6 @@ def _config(tmp_path: Path, server: ModelServer, **extra: object) -> Config:
     return Config.model_validate(
         {"sections": [section], "summarizer": settings, "base_dir": tmp_path}
     )
-
-
-def _items(n: int) -> list[Item]:
-    return [
-        Item(
-            id=f"i{k}",
-            title=f"Sparse experts {k}",
-            url=f"https://example.org/{k}",
-            source_id="s",
-            section_id="a",
-            summary="We study how sparse expert models scale with the number of experts.",
-        )
-        for k in range(n)
-    ]
 
 
 def test_the_completion_endpoint_with_stop_strings(tmp_path: Path, served: ModelServer) -> None:
