@@ -139,6 +139,20 @@ def smtp_server(handler: object, monkeypatch: pytest.MonkeyPatch) -> Iterator[in
 
 
 @pytest.fixture
+def desk(run_cli: Callable[..., CliResult], newsroom: Newsroom) -> Callable[..., CliResult]:
+    """The editor's desk: the newsroom's 2026-04-30 drafted and left unpublished, and a function
+    that runs `digest --config … ARGS` against it (`desk.room` is the newsroom)."""
+
+    def digest(*args: str) -> CliResult:
+        return run_cli("--config", str(newsroom.config), *args)
+
+    made = digest("daily", "--date", "2026-04-30", "--no-send", "--no-publish")
+    assert made.code == 0, made.err
+    digest.room = newsroom  # type: ignore[attr-defined]
+    return digest
+
+
+@pytest.fixture
 def scripted(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
     """The `scripted` summarizer backend (tests/scripted.py), registered for this test."""
     import scripted as module

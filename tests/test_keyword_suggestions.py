@@ -7,26 +7,13 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import CliResult, Newsroom
+from conftest import CliResult
 
 from digest import issue as issues
 from digest.desk.suggest import ARXIV_CATEGORY, suggest_keywords
 
 DAY = "2026-04-30"
 ROW = re.compile(r"^\s+(\d+)\. (.+?)(?: \((.+)\))? · (\d+) items?$")
-
-
-@pytest.fixture
-def desk(run_cli, newsroom: Newsroom):
-    """A drafted, unpublished day and a function that runs `digest …` against it."""
-
-    def digest(*args: str) -> CliResult:
-        return run_cli("--config", str(newsroom.config), *args)
-
-    made = digest("daily", "--date", DAY, "--no-send", "--no-publish")
-    assert made.code == 0, made.err
-    digest.room = newsroom  # type: ignore[attr-defined]
-    return digest
 
 
 def suggestions(result: CliResult) -> list[tuple[str, str]]:

@@ -9,7 +9,7 @@ import unicodedata
 from pathlib import Path
 
 import pytest
-from conftest import CliResult, Newsroom
+from conftest import Newsroom
 
 from digest import issue as issues
 from digest.models import Brief
@@ -21,19 +21,6 @@ PAGE = """<!doctype html><html><head><meta charset="utf-8">
 <meta name="description" content="We present a walk-through that builds a transformer from scratch
 in plain Python. It explains attention with drawings and small examples that anyone can run.">
 </head><body><p>본문</p></body></html>"""
-
-
-@pytest.fixture
-def desk(run_cli, newsroom: Newsroom):
-    """A drafted, unpublished day and a function that runs `digest …` against it."""
-
-    def digest(*args: str) -> CliResult:
-        return run_cli("--config", str(newsroom.config), *args)
-
-    made = digest("daily", "--date", DAY, "--no-send", "--no-publish")
-    assert made.code == 0, made.err
-    digest.room = newsroom  # type: ignore[attr-defined]
-    return digest
 
 
 def draft_file(desk) -> Path:

@@ -14,24 +14,12 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, CliResult, Newsroom
+from conftest import ROOT, Newsroom
 
 from digest import issue as issues
 
 DAY = "2026-04-30"
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
-
-
-@pytest.fixture
-def desk(run_cli, newsroom: Newsroom):
-    """A drafted day (extractive briefs: 미검토, English 요약, one without a brief)."""
-
-    def digest(*args: str) -> CliResult:
-        return run_cli("--config", str(newsroom.config), *args)
-
-    assert digest("daily", "--date", DAY, "--no-send", "--no-publish").code == 0
-    digest.room = newsroom  # type: ignore[attr-defined]
-    return digest
 
 
 def in_terminal(room: Newsroom, answer: str, *args: str) -> tuple[int, str]:

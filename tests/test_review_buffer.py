@@ -7,20 +7,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import CliResult, Newsroom
+from conftest import Newsroom
 
 from digest import issue as issues
 
 DAY = "2026-04-30"
-
-
-@pytest.fixture
-def desk(run_cli, newsroom: Newsroom):
-    def digest(*args: str) -> CliResult:
-        return run_cli("--config", str(newsroom.config), *args)
-
-    assert digest("daily", "--date", DAY, "--no-send", "--no-publish").code == 0
-    return digest
 
 
 def editor(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, body: str) -> Path:
