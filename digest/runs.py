@@ -33,6 +33,7 @@ from digest.errors import (
 from digest.fetch import FetchReport
 from digest.http import redact_text
 from digest.store import StatePaths, atomic_write
+from digest.summarize.usage import spent
 
 # A crashed run's temporary files are removed by a later run once they are this old: younger
 # ones may belong to a `digest build` or `publish` running right now outside the lock.
@@ -202,7 +203,7 @@ class DailyReport:
             fetched += f" ({len(self.fetch.failed)} failed: {reasons})"
         parts = [fetched]
         if self.stage not in ("lock", "open", "fetch") or not self.error:
-            parts.append(f"{self.added:,} briefs ({self.cached:,} cached{self._usage()})")
+            parts.append(f"{self.added:,} briefs ({self.cached:,} cached{spent(self.summarizer)})")
         if self.site_current:
             parts.append("site unchanged")
         elif self.pages:
@@ -224,14 +225,6 @@ class DailyReport:
         elif not self.did_something:
             parts.append("nothing new")
         return ", ".join(parts) + f" — {duration(self.seconds)}"
-
-    def _usage(self) -> str:
-        """`, 12,345 tokens, cost 0.0123` when models answered with token counts, else ""."""
-        used = self.summarizer or {}
-        tokens, cost = used.get("tokens"), used.get("cost")
-        if not isinstance(tokens, int) or not tokens:
-            return ""
-        return f", {tokens:,} tokens" + (f", cost {cost:.4g}" if isinstance(cost, float) else "")
 
     def to_json(self) -> dict[str, object]:
         return {

@@ -65,3 +65,17 @@ def test_a_run_without_model_work_has_no_usage_in_its_line() -> None:
     assert "3 briefs (0 cached, 12,345 tokens)" in report.summary_line()
     report.summarizer = {"tokens": 12345, "cost": 0.0123456}
     assert "12,345 tokens, cost 0.01235)" in report.summary_line()
+
+
+def test_draft_says_what_its_model_work_cost(
+    run_cli, newsroom: Newsroom, server: ChatServer
+) -> None:
+    _use_server(newsroom, server.url, api="completion", price_per_1k_tokens=0.25)
+    cfg = ("--config", str(newsroom.config))
+    assert run_cli(*cfg, "fetch").code == 0
+    result = run_cli(*cfg, "draft", "--date", "2026-04-30")
+    assert result.code == 0, result.err
+    asked = len(server.requests)
+    assert asked and f"cached, {160 * asked:,} tokens, cost {160 * asked * 0.25 / 1000:.4g})" in (
+        result.out + result.err
+    )

@@ -23,6 +23,7 @@ from digest.errors import EXIT_NOTHING_NEW
 from digest.progress import NoProgress, ProgressSummarizer
 from digest.select import Candidate, Selection
 from digest.store import Outside, Store
+from digest.summarize.usage import metered, spent
 
 
 @click.command(
@@ -80,7 +81,9 @@ def draft(
     with Store(config.state_path) as store, progress_bars(app) as bars:
         # Summarizing with a model takes minutes: a bar on a terminal, nothing in cron.
         summarizer = ProgressSummarizer(config, bars or NoProgress())
-        result = make_draft(config, store, when, summarizer, full=full)
+        with metered() as meter:
+            result = make_draft(config, store, when, summarizer, full=full)
+    used = spent(meter.to_json(config.summarizer.price_per_1k_tokens))
     issue = result.issue
     where = issue.path or config.issues_path / issues.file_name(issue.number)
     if not result.changed:
@@ -88,7 +91,7 @@ def draft(
         return EXIT_NOTHING_NEW
     app.say(
         f"{issue.title}: {len(issue.items)} items ({result.added} new, {result.cached} briefs "
-        f"cached) — {where}"
+        f"cached{used}) — {where}"
     )
     return 0
 

@@ -10,7 +10,7 @@ outside a metered block (tests, `digest review regen`) costs nothing to count.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -101,6 +101,17 @@ class Meter:
                 for item_id, usage in self.items.items()
             ],
         }
+
+
+def spent(record: Mapping[str, object] | None) -> str:
+    """`, 12,345 tokens, cost 0.0123` for a `Meter.to_json()` record whose models answered
+    with token counts (the cost only with a price), else "": the tail of the daily summary
+    line and of `digest draft`'s line."""
+    used = record or {}
+    tokens, price = used.get("tokens"), used.get("cost")
+    if not isinstance(tokens, int) or not tokens:
+        return ""
+    return f", {tokens:,} tokens" + (f", cost {price:.4g}" if isinstance(price, float) else "")
 
 
 def _rounded(value: float | None) -> float | None:
