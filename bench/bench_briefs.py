@@ -6,7 +6,7 @@
 
 The evaluation split (`digest/data/corpus/briefs-mixed-eval.jsonl`, 120 hand-written briefs of
 arXiv, blog and Reddit entries) is never trained on. Each variant runs the real summarizer (prompt,
-generation, validation, one retry, fallback) in a child process of its own, so its memory peak
+generation, validation, retries, fallback) in a child process of its own, so its memory peak
 is its own. Reported per variant:
 
 - validated: share of items whose brief passed every check of its style (nothing for the

@@ -278,7 +278,7 @@ def report(f: dict[str, Any], sample: list[Any]) -> None:
     table.add_row(
         f"{f['day_items']}-item day",
         f"{f['day_s'] / 60:.1f} min, {f['day_model_calls']} calls, "
-        f"{f['day_passed_validation']} passed ({f['day_rescued_by_retry']} of "
+        f"{f['day_passed_validation']} passed ({f['day_rescued_by_retry']} of them on one of "
         f"{f['day_retried']} retries)",
         "≤ 2 min" if f["adapter"] != "none" else "≤ 10 min",
     )

@@ -37,7 +37,7 @@ class ScriptedGenerator:
         self,
         prompts: list[Prompt],
         *,
-        retry: bool = False,
+        attempt: int = 0,
         on_answer: Answered | None = None,
         on_usage: Metered | None = None,  # a script costs nothing: no usage to report
     ) -> list[str]:

@@ -17,7 +17,7 @@ import pytest
 from digest.config import Config
 from digest.models import Item
 from digest.summarize import make_summarizer, style
-from digest.summarize.generative import ModelSummarizer
+from digest.summarize.generative import RETRIES, ModelSummarizer
 from digest.summarize.openai import OpenAIGenerator, SummarizerServerError
 from digest.summarize.prompt import tuned_prompt
 from digest.summarize.usage import metered
@@ -168,14 +168,15 @@ def test_retries_are_bounded_and_name_the_server(server: ChatServer, tmp_path: P
 def test_malformed_json_is_retried_then_falls_back_marked(
     server: ChatServer, tmp_path: Path
 ) -> None:
-    server.script = [
-        (200, {}, b"{this is not json"),
-        (200, {}, json.dumps(completion("not the JSON we asked for")).encode()),
-    ]
+    server.script = [(200, {}, b"{this is not json")] + [
+        (200, {}, json.dumps(completion("not the JSON we asked for")).encode())
+    ] * RETRIES
     brief = make_summarizer(config(tmp_path, server.url)).summarize(items(1))[0]
     assert brief.needs_review and brief.model == "openai:test-model"
     assert brief.summary or brief.key_sentence  # the extractive fallback: never empty
-    assert server.requests[1]["temperature"] > 0  # the retry asks for a different answer
+    assert len(server.requests) == 1 + RETRIES
+    assert server.requests[0]["temperature"] == 0
+    assert all(r["temperature"] > 0 for r in server.requests[1:])  # retries ask for others
 
 
 def test_auth_failure_is_an_error_with_the_fix(server: ChatServer, tmp_path: Path) -> None:

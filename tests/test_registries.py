@@ -13,6 +13,7 @@ from digest import issue as issues
 from digest.config import Config
 from digest.fetch import FETCHERS, fetch_all
 from digest.store import Store
+from digest.summarize.generative import RETRIES
 
 FAKE_SOURCE = """
 from digest.fetch import Fetched
@@ -67,7 +68,8 @@ MIXED = (
 def test_a_scripted_backend_drafts_a_whole_day(run_cli, newsroom: Newsroom, scripted) -> None:
     text = newsroom.config.read_text(encoding="utf-8")
     newsroom.config.write_text(text + "\nsummarizer:\n  backend: scripted\n", encoding="utf-8")
-    scripted.enqueue(*[MIXED.format(thing="research") for _ in range(40)])
+    # Enough for every item's first answer and its retries (an ungrounded word is retried).
+    scripted.enqueue(*[MIXED.format(thing="research") for _ in range(40 * (1 + RETRIES))])
     made = run_cli("--config", str(newsroom.config), "daily", "--date", "2026-04-30", "--no-send")
     assert made.code == 0, made.err
     draft = issues.load(newsroom.issue(1))

@@ -23,7 +23,7 @@ from digest.issue import Issue, IssueItem, Section
 from digest.models import Brief, Item
 from digest.store import Store
 from digest.summarize import BACKENDS, make_summarizer, summarize_cached
-from digest.summarize.generative import Answered, Metered, ModelSummarizer
+from digest.summarize.generative import RETRIES, Answered, Metered, ModelSummarizer
 from digest.summarize.prompt import EXAMPLES, Prompt, build, parse, source_text, tuned_prompt
 from digest.summarize.usage import Usage, metered
 from digest.summarize.validate import hangul_share, note_problems, problems, text_faults
@@ -68,18 +68,18 @@ class Scripted:
         self.completion = completion
         self.tuned = tuned
         self.writes_notes = writes_notes
-        self.calls: list[tuple[int, bool]] = []
+        self.calls: list[tuple[int, int]] = []
         self.prompts: list[Prompt] = []
 
     def generate(
         self,
         prompts: list[Prompt],
         *,
-        retry: bool = False,
+        attempt: int = 0,
         on_answer: Answered | None = None,
         on_usage: Metered | None = None,
     ) -> list[str]:
-        self.calls.append((len(prompts), retry))
+        self.calls.append((len(prompts), attempt))
         for row, prompt in enumerate(prompts):
             if on_usage is not None:  # a made-up count: a token per four characters asked
                 on_usage(row, Usage(1, len(prompt.completion) // 4, 10, 0.5))
@@ -210,13 +210,24 @@ def test_good_answers_become_briefs_with_the_curated_note() -> None:
     assert briefs[1].glossary_note != first.glossary_note  # one note per concept per run
 
 
-def test_a_failed_brief_is_retried_once_with_sampling() -> None:
-    generator = Scripted(["garbage", GOOD])
+def test_a_failed_brief_is_retried_with_sampling_until_one_passes() -> None:
+    generator = Scripted(["garbage", GOOD, "still English words here", GOOD])
     summarizer = ModelSummarizer(generator)
-    brief = summarizer.summarize([item()])[0]
-    assert generator.calls == [(1, False), (1, True)]
-    assert brief.summary.startswith("희소") and not brief.needs_review
-    assert (summarizer.retried, summarizer.rescued) == (1, 1)  # the bench reports these
+    first, second = summarizer.summarize([item(1), item(2)])
+    # item 1 fails twice; each retry is a new attempt number (a new seed), only for it
+    assert generator.calls == [(2, 0), (1, 1), (1, 2)]
+    assert first.summary.startswith("희소") and not first.needs_review
+    assert not second.needs_review
+    assert (summarizer.retried, summarizer.rescued) == (2, 1)  # the bench reports these
+
+
+def test_retries_stop_after_the_last_try_and_keep_the_best() -> None:
+    soft = MIXED.replace("saturation point", "emergent misalignment")  # one soft fault
+    generator = Scripted(["garbage", soft, "garbage", "garbage"], writes_notes=False)
+    brief = ModelSummarizer(generator, style="mixed").summarize([item()])[0]
+    assert [attempt for _, attempt in generator.calls] == list(range(RETRIES + 1))
+    assert brief.summary.startswith("sparse expert")  # the soft-fault try, not the last one
+    assert any("'emergent'" in reason for reason in brief.review_reasons)
 
 
 def test_usage_is_summed_per_item_retries_included_inside_a_metered_block() -> None:
@@ -239,14 +250,14 @@ def test_usage_is_summed_per_item_retries_included_inside_a_metered_block() -> N
     assert "item-3" not in meter.items
 
 
-def test_twice_failed_brief_falls_back_to_extractive_marked_for_review() -> None:
-    generator = Scripted(["garbage", "still English words here"])
+def test_a_brief_failing_every_try_falls_back_to_extractive_marked_for_review() -> None:
+    generator = Scripted(["garbage"] + ["still English words here"] * RETRIES)
     summarizer = ModelSummarizer(generator)
     brief = summarizer.summarize([item()])[0]
-    assert (summarizer.retried, summarizer.rescued) == (1, 0)
+    assert (summarizer.retried, summarizer.rescued) == (RETRIES, 0)
     assert brief.needs_review and brief.model == "scripted:1"
     assert brief.summary and brief.key_sentence  # never an empty brief, never silently
-    assert len(generator.calls) == 2
+    assert len(generator.calls) == 1 + RETRIES
 
 
 def test_a_model_proposed_note_is_marked_generated_and_for_review() -> None:
@@ -421,16 +432,17 @@ def test_mixed_style_faults_are_named(text: str, fault: str) -> None:
 
 def test_soft_faults_keep_the_model_brief_and_name_them_for_the_editor() -> None:
     answer = MIXED.replace("saturation point", "emergent misalignment")
-    generator = Scripted([answer, answer], writes_notes=False)
+    generator = Scripted([answer] * (1 + RETRIES), writes_notes=False)
     brief = ModelSummarizer(generator, style="mixed").summarize([item()])[0]
     assert brief.summary.startswith("sparse expert") and brief.needs_review
     assert any("'emergent'" in reason for reason in brief.review_reasons)
-    assert len(generator.calls) == 2  # asked once more before it was kept with the flag
+    assert len(generator.calls) == 1 + RETRIES  # asked again before it was kept with the flag
 
 
 def test_hard_faults_fall_back_to_the_extractive_brief_with_the_reason() -> None:
     english = " We show that experts help a lot.\n- [의의] It matters for everyone."
-    brief = ModelSummarizer(Scripted([english, english]), style="mixed").summarize([item()])[0]
+    generator = Scripted([english] * (1 + RETRIES))
+    brief = ModelSummarizer(generator, style="mixed").summarize([item()])[0]
     assert brief.needs_review and brief.review_reasons[0].startswith("model brief rejected")
     assert "not a Korean sentence" in brief.review_reasons[0]
 

@@ -24,7 +24,7 @@ from tiny_model import tiny_model  # noqa: E402
 from digest.config import Config  # noqa: E402
 from digest.models import Item  # noqa: E402
 from digest.summarize import make_summarizer  # noqa: E402
-from digest.summarize.generative import ModelSummarizer  # noqa: E402
+from digest.summarize.generative import RETRIES, ModelSummarizer  # noqa: E402
 from digest.summarize.prompt import build  # noqa: E402
 from digest.summarize.transformers import Source, TransformersGenerator  # noqa: E402
 from digest.summarize.usage import metered  # noqa: E402
@@ -77,12 +77,22 @@ def test_a_local_folder_loads_through_the_registry(tiny: Path, tmp_path: Path) -
     assert len(briefs) == 3
     # Tokens read (the few-shot page and the item) and written, per item, retries included.
     for used in meter.items.values():
-        assert used.requests == 2 and used.prompt_tokens > 400
-        assert 0 < used.completion_tokens <= 32 and used.seconds > 0
+        assert used.requests == 1 + RETRIES and used.prompt_tokens > 400
+        assert 0 < used.completion_tokens <= 16 * (1 + RETRIES) and used.seconds > 0
     for brief in briefs:
         # Random weights write noise: every brief falls back, marked, never empty.
         assert brief.needs_review and brief.model == summarizer.model_id
         assert brief.summary or brief.key_sentence
+
+
+def test_each_retry_is_its_own_seeded_sample(tiny: Path, tmp_path: Path) -> None:
+    generator = TransformersGenerator(
+        _config(tmp_path, str(tiny), max_new_tokens=16), Source("tiny", str(tiny))
+    )
+    prompt = [build(_items(1)[0], None)]
+    tries = [generator.generate(prompt, attempt=n)[0] for n in range(1, RETRIES + 1)]
+    assert len(set(tries)) == RETRIES  # a new sample each time, not the same one again
+    assert generator.generate(prompt, attempt=2) == [tries[1]]  # a re-run writes the same
 
 
 def test_batched_generation_matches_one_at_a_time(tiny: Path, tmp_path: Path) -> None:

@@ -36,7 +36,7 @@ log = logging.getLogger(__name__)
 
 BACKOFF_S = 1.0
 MAX_ANSWER_BYTES = 1024 * 1024
-RETRY_TEMPERATURE = 0.7  # the one retry after a failed validation asks for a different answer
+RETRY_TEMPERATURE = 0.7  # a retry after a failed validation asks for a different answer
 # A server that does not know `response_format` (or this schema) answers 400 or 422: the
 # request is sent again without it, and so are the rest of the run's.
 REFUSED_FORMAT = (400, 422)
@@ -90,7 +90,7 @@ def answer_schema(notes: bool) -> dict[str, Any]:
 class OpenAIGenerator:
     """A `Generator` on an OpenAI-compatible server, `concurrency` requests at once.
 
-    `chat`: chat messages in, a JSON object out (temperature 0, or 0.7 for the retry).
+    `chat`: chat messages in, a JSON object out (temperature 0, or 0.7 for a retry).
     `completion`: the completion prompt (the short tuned one when `summarizer.adapter` names
     the adapter merged into the served model, else the few-shot page) with its stop strings,
     labelled lines out, cut where the answer ends. An unreadable answer is "" (that brief
@@ -151,7 +151,7 @@ class OpenAIGenerator:
         self,
         prompts: list[Prompt],
         *,
-        retry: bool = False,
+        attempt: int = 0,
         on_answer: Answered | None = None,
         on_usage: Metered | None = None,
     ) -> list[str]:
@@ -161,7 +161,7 @@ class OpenAIGenerator:
             return []
         pool = ThreadPoolExecutor(max_workers=min(self.concurrency, len(prompts)))
         try:
-            futures = {pool.submit(self._answer, p, retry): i for i, p in enumerate(prompts)}
+            futures = {pool.submit(self._answer, p, attempt): i for i, p in enumerate(prompts)}
             pending: set[Future[tuple[str, Usage]]] = set(futures)
             answered = 0
             while pending:
@@ -183,11 +183,12 @@ class OpenAIGenerator:
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
 
-    def request(self, prompt: Prompt, retry: bool) -> dict[str, Any]:
-        """The JSON body asking for `prompt` on this generator's endpoint."""
+    def request(self, prompt: Prompt, attempt: int = 0) -> dict[str, Any]:
+        """The JSON body asking for `prompt` on this generator's endpoint; `attempt` ≥ 1 (a
+        retry after failed validation) samples at RETRY_TEMPERATURE."""
         body: dict[str, Any] = {
             "model": self.model,
-            "temperature": RETRY_TEMPERATURE if retry else 0.0,
+            "temperature": RETRY_TEMPERATURE if attempt else 0.0,
             "max_tokens": self.max_tokens,
         }
         if self.completion:
@@ -203,9 +204,9 @@ class OpenAIGenerator:
             }
         return body
 
-    def _answer(self, prompt: Prompt, retry: bool) -> tuple[str, Usage]:
+    def _answer(self, prompt: Prompt, attempt: int) -> tuple[str, Usage]:
         started = time.monotonic()
-        body = self.request(prompt, retry)
+        body = self.request(prompt, attempt)
         try:
             data = self._post(body)
         except SummarizerServerError as exc:

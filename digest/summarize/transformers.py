@@ -45,8 +45,8 @@ from digest.summarize.usage import Usage
 
 log = logging.getLogger(__name__)
 
-# Sampling for the one retry of a brief that failed validation: greedy decoding would only
-# write the same brief again. Seeded, so a re-run writes the same retry.
+# Sampling for the retries of a brief that failed validation: greedy decoding would only write
+# the same brief again. Retry n is seeded RETRY_SEED + n - 1, so a re-run writes the same tries.
 RETRY_SAMPLING = {"do_sample": True, "temperature": 0.7, "top_p": 0.9}
 RETRY_SEED = 1234
 
@@ -117,11 +117,13 @@ class LazyTransformersGenerator:
         self,
         prompts: list[Prompt],
         *,
-        retry: bool = False,
+        attempt: int = 0,
         on_answer: Answered | None = None,
         on_usage: Metered | None = None,
     ) -> list[str]:
-        return self.loaded.generate(prompts, retry=retry, on_answer=on_answer, on_usage=on_usage)
+        return self.loaded.generate(
+            prompts, attempt=attempt, on_answer=on_answer, on_usage=on_usage
+        )
 
 
 class TransformersGenerator:
@@ -218,7 +220,7 @@ class TransformersGenerator:
         self,
         prompts: list[Prompt],
         *,
-        retry: bool = False,
+        attempt: int = 0,
         on_answer: Answered | None = None,
         on_usage: Metered | None = None,
     ) -> list[str]:
@@ -230,8 +232,8 @@ class TransformersGenerator:
         batch = self.inputs([self.render(p) for p in prompts])
         prompt_len = batch["input_ids"].shape[1]
         options: dict[str, Any] = {"do_sample": False}
-        if retry:
-            torch.manual_seed(RETRY_SEED)
+        if attempt:
+            torch.manual_seed(RETRY_SEED + attempt - 1)
             options = dict(RETRY_SAMPLING)
         criteria = StopWhenAnswered(self.tokenizer, prompt_len, prompts, self.completion, on_answer)
         if self.grounded:
