@@ -455,3 +455,18 @@ def test_parsed_issues_are_cached_and_a_broken_cache_is_ignored(tmp_path: Path, 
     path.write_text(path.read_text().replace("Paper 1.1", "캐시가 깨져도 다시 읽음"))
     build_site(make_config(tmp_path))
     assert "캐시가 깨져도 다시 읽음" in (site / "issues/0001/index.html").read_text()
+
+
+def test_the_unsubscribe_page_holds_whoever_sends_the_email(tmp_path: Path) -> None:
+    """Without `unsubscribe_url` the email's link is a mail to the editor when digest sends,
+    a service's own link when a mailing service does: the page promises neither."""
+    write_issue(tmp_path, 1)
+    config = make_config(tmp_path)
+    email = config.email.model_copy(update={"from_": "뉴랄브리핑 <editor@example.org>"})
+    build_site(config.model_copy(update={"email": email}))
+    page = (tmp_path / "site" / "unsubscribe" / "index.html").read_text(encoding="utf-8")
+    text = re.sub(r"<[^>]+>", "", page)
+    assert "링크를 누르세요" in text and "채워져 있으면 그대로 보내 주세요" in text
+    assert "누르면 편집자에게 보낼 메일이 채워진 채로 열립니다" not in text
+    assert "mailto:editor@example.org?subject=unsubscribe" in page  # the way that always works
+    assert "메일로 보낸 요청은 편집자가 읽고" in text
