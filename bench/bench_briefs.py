@@ -48,13 +48,13 @@ VARIANTS: dict[str, dict[str, Any]] = {
 }
 
 
-def config(state: Path, settings: dict[str, Any]) -> Config:
+def config(state: Path, settings: dict[str, Any], device: str = "cpu") -> Config:
     return Config.model_validate(
         {
             "sections": [
                 {"id": "a", "title": "A", "sources": [{"id": "s", "type": "rss", "url": "x"}]}
             ],
-            "summarizer": {"backend": "transformers", "device": "cpu", **settings},
+            "summarizer": {"backend": "transformers", "device": device, **settings},
             "state_dir": str(state),
             "base_dir": str(ROOT),
         }
@@ -72,11 +72,13 @@ def as_item(line: CorpusLine) -> Item:
     )
 
 
-def run_one(name: str, settings: dict[str, Any], lines: list[CorpusLine], state: Path) -> dict:
+def run_one(
+    name: str, settings: dict[str, Any], lines: list[CorpusLine], state: Path, device: str = "cpu"
+) -> dict:
     """Draft `lines` with one variant in this process; the figures and every brief."""
     from digest.summarize import make_summarizer, style
 
-    cfg = config(state, settings)
+    cfg = config(state, settings, device)
     summarizer = make_summarizer(cfg)
     started = time.monotonic()
     briefs = summarizer.summarize([as_item(line) for line in lines])
@@ -155,6 +157,7 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=0, help="first N items only")
     parser.add_argument("--state", type=Path, default=ROOT / "examples" / ".digest")
     parser.add_argument("--out", type=Path, default=Path("bench-briefs.json"))
+    parser.add_argument("--device", default="cpu", help="cpu or cuda (summarizer.device)")
     parser.add_argument("--one", help=argparse.SUPPRESS)  # child: run one variant, print JSON
     args = parser.parse_args()
     lines = read(args.eval) if args.eval else bundled("mixed", "eval")
@@ -164,13 +167,14 @@ def main() -> None:
         settings = dict(VARIANTS[args.one])
         if args.one != "base-fewshot":
             settings["adapter"] = args.adapter
-        print(json.dumps(run_one(args.one, settings, lines, args.state), ensure_ascii=False))
+        found = run_one(args.one, settings, lines, args.state, args.device)
+        print(json.dumps(found, ensure_ascii=False))
         return
     print(subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip())
     results = []
     for name in args.variants.split(","):
         child = [sys.executable, __file__, "--one", name, "--adapter", args.adapter]
-        child += ["--state", str(args.state), "--limit", str(args.limit)]
+        child += ["--state", str(args.state), "--limit", str(args.limit), "--device", args.device]
         child += ["--eval", str(args.eval)] if args.eval else []
         done = subprocess.run(child, capture_output=True, text=True, check=False)
         if done.returncode:
