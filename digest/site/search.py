@@ -109,11 +109,17 @@ class _TermNames:
     def __init__(self, terms: tuple[GlossaryTerm, ...]) -> None:
         self.words: dict[tuple[str, ...], list[GlossaryTerm]] = defaultdict(list)
         self.acronyms: dict[tuple[str, ...], list[GlossaryTerm]] = defaultdict(list)
-        # by their first two syllables, which start a Hangul run of the text
+        # first word of a name → the most words a name starting with it has: a text's word
+        # that starts no name is passed over at once (most are: 3x faster on a large archive)
+        self.words_from: dict[str, int] = {}
+        self.acronyms_from: dict[str, int] = {}
+        # spaceless Korean names by their first two syllables, which start a Hangul run of the
+        # text; a name is found in the text with its spaces removed (강화 학습 = 강화학습)
         self.korean: dict[str, list[tuple[str, GlossaryTerm]]] = defaultdict(list)
         for term in terms:
             if term.ko and "가" <= term.ko[0] <= "힣":
-                self.korean[term.ko.replace(" ", "")[:2]].append((term.ko, term))
+                dense = term.ko.replace(" ", "")
+                self.korean[dense[:2]].append((dense, term))
             if term.has_rules:
                 continue
             for name in (term.term, *term.aliases):
@@ -121,9 +127,12 @@ class _TermNames:
                 if not tokens or len(tokens) > _LONGEST_NAME:
                     continue
                 if name.isupper():  # an acronym matches only in capitals (AI, not "ai")
-                    self.acronyms[tokens].append(term)
+                    key, table, longest = tokens, self.acronyms, self.acronyms_from
                 else:
-                    self.words[tuple(t.lower() for t in tokens)].append(term)
+                    key = tuple(t.lower() for t in tokens)
+                    table, longest = self.words, self.words_from
+                table[key].append(term)
+                longest[key[0]] = max(longest.get(key[0], 0), len(key))
 
     @classmethod
     def get(cls) -> _TermNames:
@@ -137,17 +146,21 @@ class _TermNames:
         tokens = _TOKEN.findall(whole)
         lower = [t.lower() for t in tokens]
         used: dict[str, GlossaryTerm] = {}
-        for table, seq in ((self.words, lower), (self.acronyms, tokens)):
-            for n in range(1, _LONGEST_NAME + 1):
-                for i in range(len(seq) - n + 1):
+        for table, seq, longest in (
+            (self.words, lower, self.words_from),
+            (self.acronyms, tokens, self.acronyms_from),
+        ):
+            for i, first in enumerate(seq):
+                most = longest.get(first)
+                if most is None:
+                    continue
+                for n in range(1, min(most, len(seq) - i) + 1):
                     for term in table.get(tuple(seq[i : i + n]), ()):
                         used[term.term] = term
         dense = whole.replace(" ", "")
         for start in {run[:2] for run in _HANGUL_RUN.findall(whole)}:
             for ko, term in self.korean.get(start, ()):
-                if term.term not in used and (
-                    _starts_word(whole, ko) or ko.replace(" ", "") in dense
-                ):
+                if term.term not in used and ko in dense:
                     used[term.term] = term
         if not used:
             return ""
@@ -158,14 +171,3 @@ class _TermNames:
                 if name and name.casefold() not in present:
                     names[name] = None
         return " ".join(names)
-
-
-def _starts_word(text: str, name: str) -> bool:
-    """Whether `name` occurs in `text` not right after a Hangul syllable (a Korean name takes
-    particles after it, but does not end a longer word: 이미지 확산 is not 확산)."""
-    at = text.find(name)
-    while at >= 0:
-        if at == 0 or not "가" <= text[at - 1] <= "힣":
-            return True
-        at = text.find(name, at + 1)
-    return False
