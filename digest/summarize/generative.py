@@ -140,9 +140,9 @@ class ModelSummarizer:
             retried = self._ask(prompts, again, attempt, done=asked, ids=ids, meter=meter)
             asked += len(again)
             for i in again:
-                second = problems(retried[i], items[i], self.style)
-                if _better(second, faults[i]):
-                    drafts[i], faults[i] = retried[i], second
+                found = problems(retried[i], items[i], self.style)
+                if _better(found, faults[i]):
+                    drafts[i], faults[i] = retried[i], found
             self.retried += len(again)
             self.rescued += sum(not faults[i] for i in again)
         return [
@@ -243,5 +243,5 @@ class ModelSummarizer:
 
 
 def _better(new: list[Fault], old: list[Fault]) -> bool:
-    """Whether a retried brief's faults beat the first one's: fewer hard faults, then fewer."""
+    """Whether a retry's faults beat the best try's so far: fewer hard faults, then fewer."""
     return (sum(f.hard for f in new), len(new)) < (sum(f.hard for f in old), len(old))
